@@ -1,0 +1,1 @@
+"""Dataset readers, test protocols, synthetic datasets, sampler and input pipeline."""

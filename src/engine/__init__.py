@@ -1,0 +1,1 @@
+"""Training engine: builds the parts from the config and runs training."""

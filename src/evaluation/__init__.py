@@ -1,0 +1,1 @@
+"""Metrics, distances, re-ranking and the evaluation protocols."""

@@ -1,0 +1,1 @@
+"""Re-ID losses, variational distillation losses and the training objective."""

@@ -1,0 +1,1 @@
+"""ResNet encoders, information bottlenecks, heads and the three-branch network."""
