@@ -256,6 +256,7 @@ def _load_preset(path, seen=()):
         raise ConfigError(f"config inheritance loops through {path}")
     content = _read_yaml(path)
     base = content.pop("base", None)
+    content.pop("config_path", None)  # metadata of a saved resolved config, not an option
     flat = {}
     if base:
         base_path = base if os.path.isabs(base) else os.path.join(os.path.dirname(path), base)
