@@ -1,0 +1,102 @@
+"""The graph-mode train step on a toy network: updates, loss scaling, non-finite protection."""
+
+import mindspore as ms
+import numpy as np
+import pytest
+from mindspore import nn, ops
+
+from src.engine.schedule import learning_rates
+from src.engine.train_step import NetworkWithObjective, TrainStep
+
+
+class ToyNetwork(nn.Cell):
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Dense(4, 3)
+
+    def construct(self, visible, infrared, noise):
+        return self.dense(visible.reshape(visible.shape[0], -1)), self.dense(infrared.reshape(infrared.shape[0], -1)) + noise
+
+
+class ToyObjective(nn.Cell):
+    component_names = ("visible", "infrared")
+
+    def __init__(self, poison=1.0):
+        super().__init__()
+        self.loss = nn.CrossEntropyLoss()
+        self.poison = poison
+
+    def construct(self, outputs, labels):
+        visible_loss = self.loss(outputs[0], labels) * self.poison
+        infrared_loss = self.loss(outputs[1], labels)
+        return visible_loss + infrared_loss, (visible_loss, infrared_loss)
+
+
+def make_batch():
+    rng = np.random.default_rng(0)
+    visible = ms.Tensor(rng.normal(size=(6, 1, 2, 2)).astype(np.float32))
+    infrared = ms.Tensor(rng.normal(size=(6, 1, 2, 2)).astype(np.float32))
+    labels = ms.Tensor(np.array([0, 1, 2, 0, 1, 2], np.int32))
+    noise = ms.Tensor(np.zeros((6, 3), np.float32))
+    return visible, infrared, labels, noise
+
+
+@pytest.fixture(autouse=True)
+def graph_mode():
+    ms.set_context(mode=ms.GRAPH_MODE)
+    yield
+
+
+def weights_of(cell):
+    return {p.name: p.asnumpy().copy() for p in cell.trainable_params()}
+
+
+def test_steps_reduce_the_loss_and_report_components():
+    ms.set_seed(0)
+    network = ToyNetwork()
+    step = TrainStep(NetworkWithObjective(network, ToyObjective()), nn.Adam(network.trainable_params(), 0.05))
+    batch = make_batch()
+    losses = []
+    for _ in range(30):
+        total, components, finite = step(*batch)
+        assert bool(finite.asnumpy())
+        assert components.shape == (2,)
+        np.testing.assert_allclose(total.asnumpy(), components.asnumpy().sum(), rtol=1e-5)
+        losses.append(float(total.asnumpy()))
+    assert losses[-1] < losses[0] * 0.8
+
+
+def test_loss_scale_gives_the_same_update():
+    results = []
+    for scale in (1.0, 1024.0):
+        ms.set_seed(0)
+        network = ToyNetwork()
+        for param in network.trainable_params():
+            param.set_data(ms.Tensor(np.full(param.shape, 0.1, np.float32)))
+        step = TrainStep(NetworkWithObjective(network, ToyObjective()), nn.SGD(network.trainable_params(), 0.1),
+                         loss_scale=scale)
+        step(*make_batch())
+        results.append(weights_of(network))
+    for name in results[0]:
+        np.testing.assert_allclose(results[0][name], results[1][name], rtol=1e-5, atol=1e-7)
+
+
+def test_non_finite_loss_leaves_parameters_untouched():
+    network = ToyNetwork()
+    step = TrainStep(NetworkWithObjective(network, ToyObjective(poison=float("nan"))),
+                     nn.Adam(network.trainable_params(), 0.05))
+    before = weights_of(network)
+    total, _, finite = step(*make_batch())
+    assert not bool(finite.asnumpy()) and np.isnan(total.asnumpy())
+    after = weights_of(network)
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_schedule_warms_up_linearly_then_decays():
+    rates = learning_rates(1.0, steps_per_epoch=2, epochs=8, warmup_epochs=2, decay_epochs=[4, 6], decay_factor=0.1)
+    np.testing.assert_allclose(rates[:4], [0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(rates[4:8], 1.0)
+    np.testing.assert_allclose(rates[8:12], 0.1, rtol=1e-6)
+    np.testing.assert_allclose(rates[12:], 0.01, rtol=1e-6)
+    assert learning_rates(1.0, 3, 2, warmup_epochs=0, decay_epochs=[]).tolist() == [1.0] * 6
