@@ -1,0 +1,170 @@
+"""The training loop: builds every part from the config, trains, checkpoints, resumes."""
+
+import math
+import os
+import time
+
+import mindspore as ms
+import numpy as np
+from mindspore import nn
+
+from src.engine import builders
+from src.engine.checkpoint import CheckpointManager
+from src.engine.context import seed_everything, setup_context
+from src.engine.logger import TrainingLogger, format_duration
+from src.engine.schedule import learning_rates
+from src.engine.train_step import NetworkWithObjective, TrainStep
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss or gradient; the last good checkpoint is kept."""
+
+
+def bottleneck_noise(seed, rank, epoch, step, shape):
+    """Standard-normal draw for the Gaussian bottlenecks of one step.
+
+    Drawn on the host from (seed, rank, epoch, step) alone, so that a resumed run samples
+    exactly what an uninterrupted one would: MindSpore's in-graph random operators keep
+    state that a checkpoint cannot restore.
+    """
+    return np.random.default_rng([seed, rank, epoch, step]).standard_normal(shape, dtype=np.float32)
+
+
+class Trainer:
+    """Trains the network described by ``cfg`` (a resolved ``src.config.Config``).
+
+    Everything is built in the constructor; ``run()`` trains from the start or, with
+    ``cfg.train.resume``, from the last saved state in ``<output_dir>/checkpoints``.
+    """
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.context = setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
+        seed_everything(cfg.seed)
+        self.output_dir = cfg.output_dir
+        if self.context.is_main:
+            os.makedirs(self.output_dir, exist_ok=True)
+            cfg.save(os.path.join(self.output_dir, "config.yaml"))
+
+        self.reader = builders.build_reader(cfg)
+        self.train_records, self.val_records = builders.split_training_records(cfg, self.reader.train_records())
+        self.num_classes = len({record.label for record in self.train_records})
+
+        self.network = builders.build_network(cfg, self.num_classes)
+        self.objective = builders.build_objective(cfg, self.network, self.num_classes)
+        self.dataset, self.steps_per_epoch = builders.build_train_dataset(cfg, self.train_records, self.context)
+        self.batch_size = cfg.data.batch_ids // self.context.group_size * cfg.data.per_modality
+        self.noise_shape = self.network.noise_shape(self.batch_size)
+
+        epochs = cfg.train.epochs
+        self.learning_rates = learning_rates(cfg.train.lr, self.steps_per_epoch, epochs, cfg.train.warmup_epochs,
+                                             cfg.train.decay_epochs, cfg.train.decay_factor)
+        parameters = self.network.trainable_params() + self.objective.trainable_params()
+        self.optimizer = nn.Adam(parameters, learning_rate=ms.Tensor(self.learning_rates),
+                                 weight_decay=cfg.train.weight_decay)
+        loss_network = NetworkWithObjective(self.network, self.objective)
+        loss_scale = 1.0
+        if cfg.train.amp_level != "O0":
+            if cfg.device_target == "CPU":
+                raise ValueError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
+            loss_network = ms.amp.auto_mixed_precision(loss_network, cfg.train.amp_level)
+            loss_scale = cfg.train.loss_scale
+        self.train_step = TrainStep(loss_network, self.optimizer, loss_scale,
+                                    distributed=self.context.distributed, group_size=self.context.group_size)
+        self.train_step.set_train()
+
+        self.checkpoints = CheckpointManager(os.path.join(self.output_dir, "checkpoints"),
+                                             keep=cfg.train.keep_checkpoints, enabled=self.context.is_main)
+        images_per_step = 2 * self.batch_size * self.context.group_size
+        self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
+                                     enabled=self.context.is_main)
+        self.best_score = -math.inf
+
+    def _start_position(self):
+        if not self.cfg.train.resume:
+            return 0, 0
+        position = self.checkpoints.restore_state(self.train_step)
+        if position is None:
+            self.logger.info(f"no saved state in {self.checkpoints.directory}; starting from the beginning")
+            return 0, 0
+        if position.get("steps_per_epoch") != self.steps_per_epoch:
+            raise ValueError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
+                             f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
+        self.best_score = position.get("best_score", -math.inf)
+        self.logger.info(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
+                         f"step {position['step_in_epoch']}")
+        return position["epoch"], position["step_in_epoch"]
+
+    def _position(self, epoch, step_in_epoch):
+        return {"epoch": epoch, "step_in_epoch": step_in_epoch, "steps_per_epoch": self.steps_per_epoch,
+                "global_step": epoch * self.steps_per_epoch + step_in_epoch, "seed": self.cfg.seed,
+                "best_score": self.best_score}
+
+    def run(self):
+        """Train to ``cfg.train.epochs``; returns a summary dict (last losses, paths, wall time)."""
+        cfg = self.cfg
+        epochs = cfg.train.epochs
+        start_epoch, start_step = self._start_position()
+        if start_epoch >= epochs:
+            self.logger.info("training already complete")
+            return {"epochs": epochs, "network_checkpoint": self._final_path()}
+        iterator = builders.train_iterator(self.dataset, start_epoch, start_step, epochs)
+        component_names = ("loss",) + tuple(self.objective.component_names)
+        started = time.perf_counter()
+        self.logger.start(start_epoch * self.steps_per_epoch + start_step)
+        losses = {}
+        epoch, steps_done = start_epoch, start_step
+        try:
+            for epoch in range(start_epoch, epochs):
+                steps_done = start_step if epoch == start_epoch else 0
+                for step in range(steps_done, self.steps_per_epoch):
+                    visible, infrared, labels = next(iterator)
+                    noise = ms.Tensor(bottleneck_noise(cfg.seed, self.context.rank, epoch, step, self.noise_shape))
+                    total, components, finite = self.train_step(visible, infrared, labels, noise)
+                    if not bool(finite.asnumpy()):
+                        raise NonFiniteLossError(
+                            f"non-finite loss or gradient at epoch {epoch + 1}, step {step + 1} (loss "
+                            f"{float(total.asnumpy())}); the update was skipped and training stopped. The last good "
+                            f"state is in {self.checkpoints.directory}; lower train.lr or check the data.")
+                    steps_done = step + 1
+                    global_step = epoch * self.steps_per_epoch + steps_done
+                    if steps_done % cfg.train.log_interval == 0 or steps_done == self.steps_per_epoch:
+                        values = np.concatenate([[total.asnumpy()], components.asnumpy()]).astype(float)
+                        losses = dict(zip(component_names, values.tolist()))
+                        self.logger.log_step(epoch, epochs, steps_done, self.steps_per_epoch, global_step,
+                                             float(self.learning_rates[global_step - 1]), losses)
+                self._end_of_epoch(epoch)
+        except KeyboardInterrupt:
+            # Keep the work done so far: a resumed run continues with the next step.
+            self.checkpoints.save_state(self.train_step, self._position(epoch, steps_done))
+            self.logger.info(f"interrupted: state saved at epoch {epoch + 1}, step {steps_done}; resume with "
+                             f"--train.resume true --output_dir {self.output_dir}")
+            raise
+        wall = time.perf_counter() - started
+        final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
+        self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
+        return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
+
+    def _final_path(self):
+        return os.path.join(self.checkpoints.directory, "network_last.ckpt")
+
+    def _end_of_epoch(self, epoch):
+        cfg = self.cfg
+        completed = epoch + 1
+        if self.val_records and completed % cfg.train.val_interval == 0:
+            self._validate(completed)
+        if completed % cfg.train.checkpoint_interval == 0 or completed == cfg.train.epochs:
+            self.checkpoints.save_network(self.network, completed)
+            self.checkpoints.save_state(self.train_step, self._position(completed, 0))
+
+    def _validate(self, completed):
+        result = builders.validate(self.cfg, self.network, self.reader, self.val_records)
+        score = result["mAP"]
+        record = {"epoch": completed, "val_rank1": float(result["cmc"][0]), "val_mAP": float(score)}
+        self.logger.info(f"validation after epoch {completed}: Rank-1 {record['val_rank1']:.2%} "
+                         f"mAP {record['val_mAP']:.2%}")
+        self.logger.write(record)
+        if score > self.best_score:
+            self.best_score = score
+            self.checkpoints.save_network(self.network, completed, name="network_best.ckpt")
+        self.network.set_train(True)
