@@ -10,3 +10,31 @@ if REPO_ROOT not in sys.path:
 import src  # noqa: E402,F401  (sets the oneDNN ISA variable)
 
 SHARED_DIR = os.path.join(os.path.dirname(REPO_ROOT), "shared")
+
+
+import pytest  # noqa: E402
+
+from src.datasets.synthetic import write_synthetic_dataset  # noqa: E402
+
+
+def _synthetic_root(tmp_path_factory, layout):
+    return write_synthetic_dataset(layout, str(tmp_path_factory.mktemp(f"synthetic_{layout}")),
+                                   seed=0, height=64, width=32)
+
+
+@pytest.fixture(scope="session")
+def synthetic_sysu(tmp_path_factory):
+    """Root of a demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32 JPEGs), written once per session."""
+    return _synthetic_root(tmp_path_factory, "sysu")
+
+
+@pytest.fixture(scope="session")
+def synthetic_regdb(tmp_path_factory):
+    """Root of a demo-size synthetic RegDB tree (20 ids, 10 + 10 images each, 64 x 32)."""
+    return _synthetic_root(tmp_path_factory, "regdb")
+
+
+@pytest.fixture(scope="session")
+def synthetic_llcm(tmp_path_factory):
+    """Root of a demo-size synthetic LLCM tree (30 ids, 64 x 32 JPEGs)."""
+    return _synthetic_root(tmp_path_factory, "llcm")
