@@ -1,0 +1,58 @@
+"""Helpers shared by the dataset readers: required paths, id files, image folders, the seeded
+one-image-per-folder gallery draw of the SYSU-MM01 and LLCM protocols, and the check that
+test-list settings which do not apply to a dataset keep their defaults."""
+
+import os
+import random
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def require_path(path, expected):
+    """Raise FileNotFoundError naming ``path`` and what was ``expected`` there when it is absent."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found: expected {expected}")
+    return path
+
+
+def read_id_line(path):
+    """Ids of an id file whose first line holds comma-separated integers (SYSU-MM01, LLCM)."""
+    require_path(path, "an id file whose first line holds comma-separated ids")
+    with open(path) as handle:
+        first_line = handle.readline().strip()
+    try:
+        ids = [int(token) for token in first_line.split(",") if token.strip()]
+    except ValueError:
+        raise ValueError(f"{path}: first line must hold comma-separated integer ids; got {first_line[:80]!r}")
+    if not ids:
+        raise ValueError(f"{path}: first line holds no ids")
+    return ids
+
+
+def list_images(folder):
+    """Sorted image file names in ``folder`` (extensions in IMAGE_EXTENSIONS); [] when absent."""
+    if not os.path.isdir(folder):
+        return []
+    return sorted(name for name in os.listdir(folder) if name.lower().endswith(IMAGE_EXTENSIONS))
+
+
+def draw_one_per_folder(folders, trial):
+    """One path per folder, drawn as the public SYSU-MM01 / LLCM evaluation code does.
+
+    ``folders`` is the walk (ids x cameras, in protocol order) as a list of sorted path lists
+    of the existing folders. The public code calls ``random.seed(trial)`` and then
+    ``random.choice`` per folder; a private ``random.Random(trial)`` yields the identical
+    stream without touching the global generator.
+    """
+    generator = random.Random(trial)
+    return [generator.choice(paths) for paths in folders]
+
+
+def require_defaults(dataset, settings):
+    """Raise ValueError when a test-list setting that does not apply to ``dataset`` is changed.
+
+    ``settings`` maps each such argument name to (given value, its default).
+    """
+    for name, (value, default) in settings.items():
+        if value != default:
+            raise ValueError(f"{name} does not apply to {dataset}; leave it at {default!r}; got {value!r}")

@@ -1,0 +1,124 @@
+"""LLCM reader: training records and the seeded single-shot test lists of its public code.
+
+Layout and protocol, as found in the public LLCM / DEEN (CVPR 2023) code:
+
+* Training lists ``idx/train_vis.txt`` and ``idx/train_nir.txt``, one ``relative/path label``
+  per line, paths like ``nir/0001/0001_c01_s185535_f7010_nir.jpg``: the id is the folder,
+  the camera the ``_c<cc>_`` field of the file name (training folders are not split by
+  camera). Training labels are re-derived as the rank of the id among training ids.
+* Test ids: the first line of ``idx/test_id.txt``, comma-separated. Test images live in
+  ``test_vis/cam<N>/<4-digit id>/`` and ``test_nir/cam<N>/<4-digit id>/``; the code walks
+  visible cameras 1..9 and infrared cameras 1, 2, 4, 5, 6, 7, 8, 9 (no infrared camera 3).
+* Query: every image of the query modality, id-major (sorted ids, cameras in that order,
+  sorted names). Gallery of trial t (0..9): ``random.seed(t)`` then ``random.choice`` of
+  the sorted paths of each existing (id, camera) folder of the gallery modality, same walk.
+* Directions: the code's test_mode [2, 1] (visible queries, infrared gallery) is "v2t" here
+  and [1, 2] (infrared queries, visible gallery) is "t2v".
+* Evaluation (not listed here): gallery images of the query's id *and* camera are removed.
+"""
+
+import os
+import re
+
+from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, require_defaults,
+                                      require_path)
+from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
+
+TEST_CAMS = {VISIBLE: (1, 2, 3, 4, 5, 6, 7, 8, 9), INFRARED: (1, 2, 4, 5, 6, 7, 8, 9)}
+TEST_FOLDERS = {VISIBLE: "test_vis", INFRARED: "test_nir"}
+TRAIN_LISTS = {VISIBLE: "train_vis.txt", INFRARED: "train_nir.txt"}
+DIRECTIONS = {"v2t": (VISIBLE, INFRARED), "t2v": (INFRARED, VISIBLE)}
+CAMERA_FIELD = re.compile(r"_c(\d+)_")
+
+
+class LLCM:
+    """Reader of an LLCM tree at ``root``.
+
+    Raises FileNotFoundError for a missing root, idx file, test folder or listed image and
+    ValueError for malformed lines or an id without images of a modality it needs.
+    """
+
+    evaluation_rule = "llcm"
+    test_trials = tuple(range(10))
+
+    def __init__(self, root):
+        self.root = root
+        require_path(root, "an LLCM root holding idx/, test_vis/ and test_nir/")
+        for folder in TEST_FOLDERS.values():
+            require_path(os.path.join(root, folder), f"LLCM test folder {folder}/cam<N>/<4-digit id>/")
+        train = {modality: self._read_train_list(modality) for modality in TRAIN_LISTS}
+        self.train_ids = sorted({record.pid for records in train.values() for record in records})
+        for modality, records in train.items():
+            missing = sorted(set(self.train_ids) - {record.pid for record in records})
+            if missing:
+                raise ValueError(f"{os.path.join(root, 'idx', TRAIN_LISTS[modality])}: training ids {missing[:10]} "
+                                 f"have no {modality} images")
+        labels = {pid: label for label, pid in enumerate(self.train_ids)}
+        self._train_records = [ImageRecord(r.path, r.pid, r.cam, r.modality, labels[r.pid])
+                               for modality in (VISIBLE, INFRARED) for r in train[modality]]
+        self.test_ids = sorted(set(read_id_line(os.path.join(root, "idx", "test_id.txt"))))
+        overlap = set(self.train_ids) & set(self.test_ids)
+        if overlap:
+            raise ValueError(f"{root}: ids {sorted(overlap)[:10]} are listed for training and as test ids")
+        self._test_images = {(modality, cam, pid): list_images(self._test_folder(modality, cam, pid))
+                             for modality, cams in TEST_CAMS.items() for cam in cams for pid in self.test_ids}
+        for modality, cams in TEST_CAMS.items():
+            for pid in self.test_ids:
+                if not any(self._test_images[modality, cam, pid] for cam in cams):
+                    raise ValueError(f"LLCM at {root}: test id {pid} has no {modality} images under "
+                                     f"{TEST_FOLDERS[modality]}/cam<N>/{pid:04d}/")
+
+    @property
+    def num_classes(self):
+        return len(self.train_ids)
+
+    def _test_folder(self, modality, cam, pid):
+        return os.path.join(self.root, TEST_FOLDERS[modality], f"cam{cam}", f"{pid:04d}")
+
+    def _read_train_list(self, modality):
+        path = require_path(os.path.join(self.root, "idx", TRAIN_LISTS[modality]),
+                            f"the LLCM {modality} training list of 'relative/path label' lines")
+        records = []
+        with open(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                relative = line.split()[0].replace("\\", "/")
+                parts = relative.split("/")
+                camera = CAMERA_FIELD.search(parts[-1])
+                if len(parts) < 3 or not parts[-2].isdigit() or camera is None:
+                    raise ValueError(f"{path}, line {number}: expected '<folder>/<id>/<id>_c<cam>_..."
+                                     f" <label>'; got {line.strip()!r}")
+                require_path(os.path.join(self.root, relative), f"the image listed on line {number} of {path}")
+                records.append(ImageRecord(relative, int(parts[-2]), int(camera.group(1)), modality))
+        if not records:
+            raise ValueError(f"{path}: lists no images")
+        return records
+
+    def train_records(self):
+        """Visible then infrared training records, in idx-file order."""
+        return list(self._train_records)
+
+    def _record(self, modality, cam, pid, name):
+        return ImageRecord(f"{TEST_FOLDERS[modality]}/cam{cam}/{pid:04d}/{name}", pid, cam, modality)
+
+    def test_lists(self, trial, mode="all", protocol="agw", shots=1, direction="v2t", rand_perm_cam=None):
+        """Query and seeded single-shot gallery of ``trial`` (0..9) for ``direction`` "v2t"
+        (visible queries) or "t2v". ``mode``, ``protocol``, ``shots`` and ``rand_perm_cam`` are
+        SYSU-MM01 settings and only their defaults are accepted."""
+        if trial not in self.test_trials:
+            raise ValueError(f"LLCM trial must be one of 0..9; got {trial!r}")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"LLCM direction must be 'v2t' or 't2v'; got {direction!r}")
+        require_defaults("LLCM (single-shot seeded galleries only)", {
+            "mode": (mode, "all"), "protocol": (protocol, "agw"), "shots": (shots, 1),
+            "rand_perm_cam": (rand_perm_cam, None)})
+        query_modality, gallery_modality = DIRECTIONS[direction]
+        query = [self._record(query_modality, cam, pid, name)
+                 for pid in self.test_ids for cam in TEST_CAMS[query_modality]
+                 for name in self._test_images[query_modality, cam, pid]]
+        folders = [[(gallery_modality, cam, pid, name) for name in self._test_images[gallery_modality, cam, pid]]
+                   for pid in self.test_ids for cam in TEST_CAMS[gallery_modality]
+                   if self._test_images[gallery_modality, cam, pid]]
+        gallery = [self._record(*picked) for picked in draw_one_per_folder(folders, trial)]
+        return TestLists(query, gallery)

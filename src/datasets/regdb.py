@@ -1,0 +1,106 @@
+"""RegDB reader: one trial's training records and its test lists.
+
+On disk (DESIGN.md section 3): ``Visible/<id>/...``, ``Thermal/<id>/...`` (real names look
+like ``Thermal/1/male_front_t_00007_1.bmp``) and ``idx/{train,test}_{visible,thermal}_{k}.txt``
+for k = 1..10, one ``relative/path label`` per line. Each trial splits the 412 ids half / half;
+a model is trained on trial k's training half and tested on the same trial's test half only,
+with every test image on both sides (no seeded gallery draw, no removal rule).
+
+The id is read from the ``<id>`` folder of each path; the label column of the idx files is not
+trusted (training labels are re-derived as the rank of the id). RegDB has one camera per
+modality; its records carry camera 1 (visible) and camera 2 (thermal).
+"""
+
+import os
+
+from src.datasets.folder_lists import require_defaults, require_path
+from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
+
+TRIALS = tuple(range(1, 11))
+MODALITY_FOLDERS = {VISIBLE: "Visible", INFRARED: "Thermal"}
+IDX_NAMES = {VISIBLE: "visible", INFRARED: "thermal"}
+CAMERAS = {VISIBLE: 1, INFRARED: 2}
+DIRECTIONS = ("v2t", "t2v")
+
+
+class RegDB:
+    """Reader of a RegDB tree at ``root`` for training / test split ``trial`` (1..10).
+
+    Raises FileNotFoundError for a missing root, modality folder, idx file or listed image,
+    and ValueError for a malformed idx line or a training id missing a modality.
+    """
+
+    evaluation_rule = "regdb"
+
+    def __init__(self, root, trial=1):
+        if trial not in TRIALS:
+            raise ValueError(f"RegDB trial must be one of 1..10; got {trial!r}")
+        self.root = root
+        self.trial = trial
+        require_path(root, "a RegDB root holding Visible/, Thermal/ and idx/")
+        for folder in MODALITY_FOLDERS.values():
+            require_path(os.path.join(root, folder), f"RegDB image folder {folder}/<id>/")
+        train = {modality: self._read_idx("train", modality, trial) for modality in MODALITY_FOLDERS}
+        self.train_ids = sorted({pid for records in train.values() for pid, _ in records})
+        for modality, records in train.items():
+            missing = sorted(set(self.train_ids) - {pid for pid, _ in records})
+            if missing:
+                raise ValueError(f"{self._idx_path('train', modality, trial)}: training ids {missing[:10]} have "
+                                 f"no {modality} images (they appear only in the other modality's list)")
+        labels = {pid: label for label, pid in enumerate(self.train_ids)}
+        self._train_records = [ImageRecord(path, pid, CAMERAS[modality], modality, labels[pid])
+                               for modality in (VISIBLE, INFRARED) for pid, path in train[modality]]
+
+    @property
+    def test_trials(self):
+        """Only the reader's own trial: a RegDB model is tested on its own split."""
+        return (self.trial,)
+
+    @property
+    def num_classes(self):
+        return len(self.train_ids)
+
+    def _idx_path(self, split, modality, trial):
+        return os.path.join(self.root, "idx", f"{split}_{IDX_NAMES[modality]}_{trial}.txt")
+
+    def _read_idx(self, split, modality, trial):
+        """(pid, relative path) pairs of one idx file, in file order."""
+        path = require_path(self._idx_path(split, modality, trial),
+                            f"a RegDB idx file of 'relative/path label' lines ({split}, {modality}, trial {trial})")
+        pairs = []
+        with open(path) as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                relative = line.split()[0].replace("\\", "/")
+                parts = relative.split("/")
+                if len(parts) < 3 or parts[0] != MODALITY_FOLDERS[modality] or not parts[1].isdigit():
+                    raise ValueError(f"{path}, line {number}: expected '{MODALITY_FOLDERS[modality]}/<id>/<file> "
+                                     f"<label>'; got {line.strip()!r}")
+                require_path(os.path.join(self.root, relative), f"the image listed on line {number} of {path}")
+                pairs.append((int(parts[1]), relative))
+        if not pairs:
+            raise ValueError(f"{path}: lists no images")
+        return pairs
+
+    def train_records(self):
+        """Visible then thermal records of the trial's training half, in idx-file order."""
+        return list(self._train_records)
+
+    def test_lists(self, trial, mode="all", protocol="agw", shots=1, direction="v2t", rand_perm_cam=None):
+        """Query and gallery of ``trial``'s test half: visible to thermal ("v2t") or the
+        transposed problem ("t2v"). ``mode``, ``protocol``, ``shots`` and ``rand_perm_cam``
+        are SYSU-MM01 settings and only their defaults are accepted."""
+        if trial not in TRIALS:
+            raise ValueError(f"RegDB trial must be one of 1..10; got {trial!r}")
+        if direction not in DIRECTIONS:
+            raise ValueError(f"RegDB direction must be 'v2t' or 't2v'; got {direction!r}")
+        require_defaults("RegDB (every test image is used)", {
+            "mode": (mode, "all"), "protocol": (protocol, "agw"), "shots": (shots, 1),
+            "rand_perm_cam": (rand_perm_cam, None)})
+        sides = {modality: [ImageRecord(path, pid, CAMERAS[modality], modality)
+                            for pid, path in self._read_idx("test", modality, trial)]
+                 for modality in MODALITY_FOLDERS}
+        if direction == "v2t":
+            return TestLists(sides[VISIBLE], sides[INFRARED])
+        return TestLists(sides[INFRARED], sides[VISIBLE])
