@@ -38,7 +38,7 @@ CHOICES = {
     "eval.mode": ("all", "indoor"),
     "eval.protocol": ("agw", "official"),
     "eval.shots": (1, 10),
-    "eval.direction": ("v2t", "t2v"),
+    "eval.direction": ("v2t", "t2v", "both"),
     "eval.distance": ("cosine", "euclidean"),
     "export.file_format": ("MINDIR", "ONNX"),
     "export.modality": ("visible", "infrared"),
