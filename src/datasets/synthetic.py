@@ -33,6 +33,7 @@ Command line::
 """
 
 import argparse
+import io
 import os
 from dataclasses import dataclass
 
@@ -44,11 +45,14 @@ SYSU_RGB_CAMS = (1, 2, 4, 5)
 SYSU_IR_CAMS = (3, 6)
 SYSU_INDOOR_ONLY_LOW_IDS_CAMS = (1, 2, 6)
 SYSU_TRIALS = 10
+SYSU_INDOOR_RGB_CAMS = (1, 2)
+SYSU_CAMERA_PRESENCE = 0.7  # chance that a camera sees an id it may see
 REGDB_TRIALS = 10
 LLCM_VIS_CAMS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 LLCM_NIR_CAMS = (1, 2, 4, 5, 6, 7, 8, 9)
 DEFAULT_NUM_IDS = {"sysu": 40, "regdb": 20, "llcm": 30}
 LAYOUTS = tuple(DEFAULT_NUM_IDS)
+MAT_HEADER_TEXT_BYTES = 116  # the descriptive text at the start of a MAT 5 file header
 
 
 @dataclass(frozen=True)
@@ -181,18 +185,29 @@ def _save(array, path):
         Image.fromarray(array).save(path)
 
 
-def _split_three(rng, ids, num_test, num_val):
-    order = [int(x) for x in rng.permutation(ids)]
-    return sorted(order[num_val + num_test:]), sorted(order[num_test:num_test + num_val]), sorted(order[:num_test])
+def _save_mat(path, variables):
+    """savemat with a fixed header text: scipy's carries the creation time, which would make
+    the file differ between two runs with the same seed."""
+    buffer = io.BytesIO()
+    scipy.io.savemat(buffer, variables)
+    content = bytearray(buffer.getvalue())
+    content[:MAT_HEADER_TEXT_BYTES] = b"MATLAB 5.0 MAT-file, written by src.datasets.synthetic".ljust(
+        MAT_HEADER_TEXT_BYTES)
+    with open(path, "wb") as handle:
+        handle.write(bytes(content))
 
 
-def _sysu_cameras_per_id(rng, num_ids, low_id_limit):
-    """Cameras that see each id; every id gets at least one RGB and one IR camera."""
+def _sysu_cameras_per_id(rng, num_ids, low_id_limit, without_indoor_gallery):
+    """Cameras that see each id; every id gets at least one RGB and one IR camera. Ids in
+    ``without_indoor_gallery`` are not seen by the indoor RGB cameras 1 and 2 (as about 40 %
+    of the real test ids), so their queries have no match in indoor search."""
     cams_of = {}
     for pid in range(1, num_ids + 1):
-        allowed = [c for c in range(1, 7) if pid <= low_id_limit or c not in SYSU_INDOOR_ONLY_LOW_IDS_CAMS]
+        allowed = [c for c in range(1, 7)
+                   if (pid <= low_id_limit or c not in SYSU_INDOOR_ONLY_LOW_IDS_CAMS)
+                   and not (pid in without_indoor_gallery and c in SYSU_INDOOR_RGB_CAMS)]
         while True:
-            cams = [c for c in allowed if rng.random() < 0.7]
+            cams = [c for c in allowed if rng.random() < SYSU_CAMERA_PRESENCE]
             rgb = [c for c in cams if c in SYSU_RGB_CAMS]
             ir = [c for c in cams if c in SYSU_IR_CAMS]
             if rgb and ir:
@@ -206,7 +221,7 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
 
     Ids are 1..num_ids; a quarter are test ids (all below the camera-1/2/6 limit, like the
     real split), an eighth validation, the rest training. Every id has visible and infrared
-    images. ``images_per_folder`` is an inclusive (min, max) image count per folder.
+    images; 40 % of the test ids have no indoor (camera 1 / 2) images, as in the real data. ``images_per_folder`` is an inclusive (min, max) image count per folder.
     """
     if num_ids < 8:
         raise ValueError(f"SYSU synthetic data needs at least 8 ids; got {num_ids}")
@@ -217,7 +232,8 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
     rest = [pid for pid in range(1, num_ids + 1) if pid not in test_ids]
     val_ids = sorted(int(x) for x in rng.choice(rest, num_val, replace=False))
     train_ids = [pid for pid in rest if pid not in val_ids]
-    cams_of = _sysu_cameras_per_id(rng, num_ids, low_id_limit)
+    without_indoor_gallery = {test_ids[i] for i in rng.choice(num_test, int(round(0.4 * num_test)), replace=False)}
+    cams_of = _sysu_cameras_per_id(rng, num_ids, low_id_limit, without_indoor_gallery)
 
     cells_per_cam = {c: low_id_limit if c in SYSU_INDOOR_ONLY_LOW_IDS_CAMS else num_ids for c in range(1, 7)}
     rand_perm_cam = np.empty((6, 1), dtype=object)
@@ -238,7 +254,7 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
     for name, ids in (("train", train_ids), ("val", val_ids), ("test", test_ids)):
         with open(os.path.join(out_dir, "exp", f"{name}_id.txt"), "w") as handle:
             handle.write(",".join(str(pid) for pid in ids) + "\n")
-    scipy.io.savemat(os.path.join(out_dir, "exp", "rand_perm_cam.mat"), {"rand_perm_cam": rand_perm_cam})
+    _save_mat(os.path.join(out_dir, "exp", "rand_perm_cam.mat"), {"rand_perm_cam": rand_perm_cam})
     return out_dir
 
 
