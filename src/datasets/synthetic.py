@@ -221,7 +221,8 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
 
     Ids are 1..num_ids; a quarter are test ids (all below the camera-1/2/6 limit, like the
     real split), an eighth validation, the rest training. Every id has visible and infrared
-    images; 40 % of the test ids have no indoor (camera 1 / 2) images, as in the real data. ``images_per_folder`` is an inclusive (min, max) image count per folder.
+    images; 40 % of the test ids have no indoor (camera 1 / 2) images, as in the real data.
+    ``images_per_folder`` is an inclusive (min, max) image count per folder.
     """
     if num_ids < 8:
         raise ValueError(f"SYSU synthetic data needs at least 8 ids; got {num_ids}")
