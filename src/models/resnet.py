@@ -1,0 +1,158 @@
+"""ResNet-18/34/50 encoders with torchvision's structure, parameter layout and numerics.
+
+The layout mirrors torchvision (``conv1``, ``bn1``, ``layer1`` .. ``layer4``, blocks with
+``conv1``/``bn1``/..., projection shortcut ``downsample.0`` (conv) and ``downsample.1``
+(BN)), so that ImageNet weights map one-to-one (see ``src.models.pretrained``). Numerics
+follow torchvision too: explicit symmetric padding (``pad_mode='same'`` pads stride-2
+layers asymmetrically and shifts every converted feature map), BatchNorm eps 1e-5 and
+momentum 0.9 in MindSpore's convention (= torchvision's 0.1), the stride of a bottleneck
+block on its 3x3 convolution (ResNet v1.5).
+
+The encoder returns the observation v: global average pooling of the last stage,
+(B, 2048) for ResNet-50 and (B, 512) for ResNet-18/34. The last stage's stride is
+configurable; 1 (the re-id default) doubles both spatial sides of the last feature map.
+"""
+
+from mindspore import nn, ops
+from mindspore.common.initializer import HeNormal
+
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.9
+
+# depth -> (block kind, blocks per stage)
+ARCHITECTURES = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+}
+STAGE_WIDTHS = (64, 128, 256, 512)
+EXPANSION = {"basic": 1, "bottleneck": 4}
+
+
+def conv(in_channels, out_channels, kernel_size, stride=1):
+    """Bias-free convolution with symmetric padding kernel_size // 2 (torchvision's)."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, pad_mode="pad",
+                     padding=kernel_size // 2, has_bias=False,
+                     weight_init=HeNormal(mode="fan_out", nonlinearity="relu"))
+
+
+def batch_norm(channels, frozen=False):
+    """BatchNorm2d with torchvision's constants; ``frozen`` keeps it on its moving statistics."""
+    return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM,
+                          use_batch_statistics=False if frozen else None)
+
+
+def projection(in_channels, out_channels, stride, frozen):
+    """Shortcut projection (1x1 convolution + BN) used when shape or stride change."""
+    return nn.SequentialCell([conv(in_channels, out_channels, 1, stride), batch_norm(out_channels, frozen)])
+
+
+class BasicBlock(nn.Cell):
+    """Two 3x3 convolutions with an identity or projected shortcut (ResNet-18/34)."""
+
+    def __init__(self, in_channels, width, stride=1, frozen=False):
+        super().__init__()
+        out_channels = width * EXPANSION["basic"]
+        self.conv1 = conv(in_channels, width, 3, stride)
+        self.bn1 = batch_norm(width, frozen)
+        self.conv2 = conv(width, out_channels, 3)
+        self.bn2 = batch_norm(out_channels, frozen)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or in_channels != out_channels:
+            self.downsample = projection(in_channels, out_channels, stride, frozen)
+
+    def construct(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x
+        if self.downsample is not None:
+            shortcut = self.downsample(x)
+        return self.relu(out + shortcut)
+
+
+class BottleneckBlock(nn.Cell):
+    """1x1 -> 3x3 (strided) -> 1x1 convolutions with a shortcut (ResNet-50)."""
+
+    def __init__(self, in_channels, width, stride=1, frozen=False):
+        super().__init__()
+        out_channels = width * EXPANSION["bottleneck"]
+        self.conv1 = conv(in_channels, width, 1)
+        self.bn1 = batch_norm(width, frozen)
+        self.conv2 = conv(width, width, 3, stride)
+        self.bn2 = batch_norm(width, frozen)
+        self.conv3 = conv(width, out_channels, 1)
+        self.bn3 = batch_norm(out_channels, frozen)
+        self.relu = nn.ReLU()
+        self.downsample = None
+        if stride != 1 or in_channels != out_channels:
+            self.downsample = projection(in_channels, out_channels, stride, frozen)
+
+    def construct(self, x):
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        shortcut = x
+        if self.downsample is not None:
+            shortcut = self.downsample(x)
+        return self.relu(out + shortcut)
+
+
+BLOCKS = {"basic": BasicBlock, "bottleneck": BottleneckBlock}
+
+
+class ResNetEncoder(nn.Cell):
+    """ResNet trunk + global average pooling: images (B, 3, H, W) -> v (B, ``output_dim``).
+
+    Args:
+        depth: 18, 34 or 50.
+        last_stride: stride of the last stage, 1 or 2.
+        frozen_stages: -1 freezes nothing; N >= 0 freezes the stem and stages 1..N: their
+            parameters get ``requires_grad=False`` and their BatchNorms always use the
+            moving statistics, whatever ``set_train`` says.
+    """
+
+    def __init__(self, depth=50, last_stride=1, frozen_stages=-1):
+        super().__init__()
+        if depth not in ARCHITECTURES:
+            raise ValueError(f"ResNet depth must be one of {sorted(ARCHITECTURES)}, got {depth}")
+        if last_stride not in (1, 2):
+            raise ValueError(f"last_stride must be 1 or 2, got {last_stride}")
+        if not -1 <= frozen_stages <= 4:
+            raise ValueError(f"frozen_stages must be in -1..4, got {frozen_stages}")
+        kind, blocks_per_stage = ARCHITECTURES[depth]
+        block = BLOCKS[kind]
+        self.depth = depth
+        self.output_dim = STAGE_WIDTHS[-1] * EXPANSION[kind]
+
+        stem_frozen = frozen_stages >= 0
+        self.conv1 = conv(3, 64, 7, stride=2)
+        self.bn1 = batch_norm(64, stem_frozen)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, pad_mode="pad", padding=1)
+
+        strides = (1, 2, 2, last_stride)
+        in_channels = 64
+        stages = []
+        for index, (width, count, stride) in enumerate(zip(STAGE_WIDTHS, blocks_per_stage, strides)):
+            frozen = index + 1 <= frozen_stages
+            blocks = []
+            for position in range(count):
+                blocks.append(block(in_channels, width, stride if position == 0 else 1, frozen))
+                in_channels = width * EXPANSION[kind]
+            stages.append(nn.SequentialCell(blocks))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+
+        frozen_cells = [self.conv1, self.bn1] if stem_frozen else []
+        frozen_cells += stages[:max(frozen_stages, 0)]
+        for cell in frozen_cells:
+            for parameter in cell.get_parameters():
+                parameter.requires_grad = False
+
+    def feature_map(self, images):
+        """(B, 3, H, W) -> last-stage map (B, output_dim, H', W')."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
+        return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def construct(self, images):
+        return ops.mean(self.feature_map(images), axis=(2, 3))

@@ -1,0 +1,67 @@
+"""ResNet encoder: sizes, last stride, frozen stages, parameter counts."""
+
+import mindspore as ms
+import numpy as np
+import pytest
+
+from src.models.resnet import ResNetEncoder
+
+
+@pytest.fixture(autouse=True)
+def pynative():
+    previous = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    yield
+    ms.set_context(mode=previous)
+
+
+def images(batch=2, height=64, width=32, seed=0):
+    return ms.Tensor(np.random.default_rng(seed).standard_normal((batch, 3, height, width)).astype(np.float32))
+
+
+def test_pooled_observation_size():
+    encoder = ResNetEncoder(depth=18)
+    assert encoder.output_dim == 512
+    assert encoder(images()).shape == (2, 512)
+
+
+def test_last_stride_one_doubles_both_sides_of_the_last_map():
+    x = images()
+    stride_one = ResNetEncoder(depth=18, last_stride=1).feature_map(x).shape
+    stride_two = ResNetEncoder(depth=18, last_stride=2).feature_map(x).shape
+    # 64x32 input: /2 conv1, /2 max pool, /2 layer2, /2 layer3 -> 4x2, then /last_stride.
+    assert stride_two == (2, 512, 2, 1)
+    assert stride_one == (2, 512, 4, 2)
+
+
+@pytest.mark.parametrize("depth, torchvision_total", [(18, 11_689_512), (34, 21_797_672), (50, 25_557_032)])
+def test_parameter_count_is_torchvision_minus_its_classifier(depth, torchvision_total):
+    # torchvision's published totals include the 1000-class fc layer (weight + bias).
+    encoder = ResNetEncoder(depth=depth)
+    fc = (encoder.output_dim + 1) * 1000
+    assert sum(p.size for p in encoder.trainable_params()) == torchvision_total - fc
+
+
+def test_frozen_stages_stop_gradients_and_batch_statistics():
+    encoder = ResNetEncoder(depth=18, frozen_stages=1)
+    frozen = {name for name, p in encoder.parameters_and_names() if p.requires_grad is False}
+    trainable_names = {name for name, _ in encoder.parameters_and_names()} - frozen
+    assert all(name.startswith(("conv1.", "bn1.", "layer1.")) or "moving_" in name for name in frozen)
+    assert any(name.startswith("layer1.") for name in frozen) and "conv1.weight" in frozen
+    assert all(name.startswith(("layer2.", "layer3.", "layer4.")) for name in trainable_names)
+
+    encoder.set_train(True)
+    stem_mean = encoder.bn1.moving_mean.asnumpy().copy()
+    layer1_mean = encoder.layer1[0].bn1.moving_mean.asnumpy().copy()
+    layer2_mean = encoder.layer2[0].bn1.moving_mean.asnumpy().copy()
+    encoder(images())
+    np.testing.assert_array_equal(encoder.bn1.moving_mean.asnumpy(), stem_mean)
+    np.testing.assert_array_equal(encoder.layer1[0].bn1.moving_mean.asnumpy(), layer1_mean)
+    assert not np.allclose(encoder.layer2[0].bn1.moving_mean.asnumpy(), layer2_mean)
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="depth"):
+        ResNetEncoder(depth=101)
+    with pytest.raises(ValueError, match="last_stride"):
+        ResNetEncoder(depth=18, last_stride=3)
