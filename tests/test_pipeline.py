@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from src.datasets.image_io import CorruptImageError, read_resized
-from src.datasets.pipeline import available_workers, build_train_dataset, iterate_test_batches
+from src.datasets.pipeline import available_workers, build_train_dataset, iterate_test_batches, training_iterator
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.registry import open_dataset
 from src.datasets.sampler import CrossModalitySampler
@@ -77,7 +77,9 @@ def test_augmented_run_is_deterministic_and_resume_continues_it_exactly(syntheti
     again, _ = _build(synthetic_sysu, train_records, cache_dir=cache_dir, num_epochs=2, num_workers=2, **AUGMENTED)
     resumed, _ = _build(synthetic_sysu, train_records, cache_dir=cache_dir, num_epochs=2, start_epoch=1,
                         start_step=2, **AUGMENTED)
-    for reference, candidates in ((whole, _steps(again)), (whole[steps + 2:], _steps(resumed))):
+    repeated = _steps(again)
+    moved = [tuple(np.array(c) for c in row) for row in training_iterator(again, 1, 2, output_numpy=True)]
+    for reference, candidates in ((whole, repeated), (whole[steps + 2:], _steps(resumed)), (whole[steps + 2:], moved)):
         assert len(candidates) == len(reference)
         for expected, got in zip(reference, candidates):
             for a, b in zip(expected, got):
@@ -87,6 +89,8 @@ def test_augmented_run_is_deterministic_and_resume_continues_it_exactly(syntheti
     assert not np.array_equal(_steps(plain)[0][0], whole[0][0]), "augmentation changes the images"
     with pytest.raises(ValueError, match="cannot start at epoch 2"):
         _build(synthetic_sysu, train_records, num_epochs=2, start_epoch=2)
+    with pytest.raises(ValueError, match=f"cannot start at epoch 0 step {steps}"):
+        training_iterator(again, 0, steps)
 
 
 def test_ranks_share_each_global_batch(synthetic_sysu, train_records, tmp_path):

@@ -1,14 +1,14 @@
 """Input pipeline: training batches as a MindSpore dataset, test batches as numpy arrays.
 
-Training: one MindSpore ``GeneratorDataset`` holds every remaining step of the run in
-order, from (start_epoch, start_step) to the end of epoch ``num_epochs - 1``. Each item is
-one whole step: the sampler gives the batch of that epoch and step (deterministic for
-(seed, epoch)), images come from the cache (or are decoded), and the augmentation draws
-from a generator seeded by (seed, epoch, step, rank, modality). Iterate it with ONE
-iterator (``create_tuple_iterator(num_epochs=1)``) for the whole run: a fresh iterator per
-epoch would restart at the first step (DESIGN.md section 5). A resumed run builds the
-dataset with the epoch and step to continue from and gets exactly the batches, images and
-augmentation of the uninterrupted run.
+Training: one MindSpore ``GeneratorDataset`` holds every step of the run in order, epoch
+0 step 0 to the end of epoch ``num_epochs - 1``; its sampler starts it at the step to
+continue from without computing the steps before. Each item is one whole step: the
+sampler gives the batch of that epoch and step (deterministic for (seed, epoch)), images
+come from the cache (or are decoded), and the augmentation draws from a generator seeded
+by (seed, epoch, step, rank, modality). Iterate with ONE iterator for the whole run
+(``training_iterator``): a fresh iterator per epoch would restart at the first step
+(DESIGN.md section 5). A resumed run starting at (epoch, step) gets exactly the batches,
+images and augmentation of the uninterrupted run.
 """
 
 import os
@@ -51,29 +51,34 @@ def _open_training_images(root, paths, height, width, cache_dir, num_workers):
 
 
 class _TrainSteps:
-    """Random-access source of training steps: item i is step ``first_step + i`` of the run."""
+    """Random-access source of training steps: item i is global step i of the run."""
 
-    def __init__(self, images, visible_rows, infrared_rows, sampler, transform, seed, first_step, total_steps):
+    def __init__(self, images, visible_rows, infrared_rows, sampler, transform, seed, total_steps):
         self.images = images
         self.visible_rows = visible_rows
         self.infrared_rows = infrared_rows
         self.sampler = sampler
         self.transform = transform
         self.seed = seed
-        self.first_step = first_step
         self.total_steps = total_steps
         self._epoch_batches = {}
 
     def __len__(self):
-        return self.total_steps - self.first_step
+        return self.total_steps
 
     def _batches(self, epoch):
-        if epoch not in self._epoch_batches:
-            self._epoch_batches = {epoch: self.sampler.batches(epoch)}
-        return self._epoch_batches[epoch]
+        # Worker threads share this memo: read it once, replace it whole (no partial updates).
+        memo = self._epoch_batches
+        batches = memo.get(epoch)
+        if batches is None:
+            batches = self.sampler.batches(epoch)
+            # Keep the previous epoch too: workers straddle epoch boundaries.
+            kept = {e: b for e, b in memo.items() if e == epoch - 1}
+            self._epoch_batches = {**kept, epoch: batches}
+        return batches
 
     def __getitem__(self, item):
-        epoch, step = divmod(self.first_step + int(item), self.sampler.steps_per_epoch)
+        epoch, step = divmod(int(item), self.sampler.steps_per_epoch)
         visible_indices, infrared_indices, labels = self._batches(epoch)[step]
         key = [self.seed, epoch, step, self.sampler.rank]
         visible = self.transform(self.images.read(self.visible_rows[visible_indices]), True,
@@ -87,7 +92,7 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
                         rank=0, group_size=1, num_workers=2, cache_dir=None, flip_prob=0.5, pad=0,
                         random_erasing_prob=0.0, channel_exchange_prob=0.0, grayscale_prob=0.0,
                         skip_corrupt=False, start_epoch=0, start_step=0, num_epochs=1):
-    """Training dataset of every remaining step, from (start_epoch, start_step) to the run's end.
+    """Training dataset of the run's steps from (start_epoch, start_step) to the run's end.
 
     Args:
         root: dataset root; record paths are relative to it.
@@ -105,7 +110,8 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
         skip_corrupt: leave unreadable images out of training (with a warning listing
             them) instead of raising CorruptImageError. Images are checked before the
             dataset is built: while building the cache, or by decoding each once if uncached.
-        start_epoch, start_step: where the run continues (0-based epoch and step in it).
+        start_epoch, start_step: where the run continues (0-based epoch and step in it);
+            ``training_iterator`` can move the start later.
         num_epochs: total epochs of the run; the dataset ends with epoch num_epochs - 1.
     Returns:
         (dataset, steps_per_epoch). Each dataset item is one step with columns
@@ -132,16 +138,38 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
     if sampler.unpaired_labels:
         warnings.warn(f"{len(sampler.unpaired_labels)} training label(s) lack visible or infrared images "
                       f"and are not sampled: {sampler.unpaired_labels}", stacklevel=2)
-    steps = sampler.steps_per_epoch
-    first_step = start_epoch * steps + start_step
-    if not 0 <= start_step < steps or not 0 <= start_epoch < num_epochs:
-        raise ValueError(f"cannot start at epoch {start_epoch} step {start_step}: a run of {num_epochs} epochs "
-                         f"has epochs 0..{num_epochs - 1} of {steps} steps each")
-    source = _TrainSteps(images, visible_rows, infrared_rows, sampler, transform, seed, first_step,
-                         num_epochs * steps)
-    dataset = ds.GeneratorDataset(source, column_names=TRAIN_COLUMNS, shuffle=False,
-                                  num_parallel_workers=workers, python_multiprocessing=False)
-    return dataset, steps
+    source = _TrainSteps(images, visible_rows, infrared_rows, sampler, transform, seed,
+                         num_epochs * sampler.steps_per_epoch)
+    dataset = ds.GeneratorDataset(source, column_names=TRAIN_COLUMNS, num_parallel_workers=workers,
+                                  python_multiprocessing=False,
+                                  sampler=_start_sampler(source, start_epoch, start_step))
+    return dataset, sampler.steps_per_epoch
+
+
+def _start_sampler(source, start_epoch, start_step):
+    steps = source.sampler.steps_per_epoch
+    epochs = source.total_steps // steps
+    if not 0 <= start_step < steps or not 0 <= start_epoch < epochs:
+        raise ValueError(f"cannot start at epoch {start_epoch} step {start_step}: a run of {epochs} epochs "
+                         f"has epochs 0..{epochs - 1} of {steps} steps each")
+    return ds.SequentialSampler(start_index=start_epoch * steps + start_step)
+
+
+def training_iterator(dataset, start_epoch=0, start_step=0, output_numpy=False):
+    """The one iterator of a training run, starting at (start_epoch, start_step).
+
+    Args:
+        dataset: from ``build_train_dataset`` (its own start position is replaced).
+        start_epoch, start_step: 0-based epoch and step in it to continue from; the steps
+            before are not computed.
+        output_numpy: yield numpy arrays instead of MindSpore Tensors.
+    Returns:
+        iterator of (visible, infrared, labels) per step, to the end of the run.
+    """
+    if not isinstance(getattr(dataset, "source", None), _TrainSteps):
+        raise TypeError("training_iterator needs a dataset made by build_train_dataset")
+    dataset.use_sampler(_start_sampler(dataset.source, start_epoch, start_step))
+    return dataset.create_tuple_iterator(num_epochs=1, output_numpy=output_numpy)
 
 
 def iterate_test_batches(root, records, height, width, batch_size, cache_dir=None, num_workers=2):
