@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
+from src.datasets.registry import open_dataset
 from src.evaluation.distances import l2_normalize, pairwise_distance
 from src.evaluation.features import FeatureTable, ImageFeatureExtractor, extract_features, mirror
 
@@ -74,8 +75,6 @@ def test_distances_against_closed_forms():
 
 
 def test_image_extractor_routes_each_modality(synthetic_sysu):
-    from src.datasets.registry import open_dataset
-
     lists = open_dataset("sysu", synthetic_sysu).test_lists(0)
     records = lists.query[:3] + lists.gallery[:4] + lists.query[3:5]
     functions = {VISIBLE: lambda batch: np.full((len(batch), 2), 1.0, np.float32),

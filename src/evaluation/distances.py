@@ -36,7 +36,8 @@ def pairwise_distance(query, gallery, distance="cosine", normalize=True):
     query = np.asarray(query, dtype=np.float32)
     gallery = np.asarray(gallery, dtype=np.float32)
     if query.ndim != 2 or gallery.ndim != 2 or query.shape[1] != gallery.shape[1]:
-        raise ValueError(f"query and gallery features must be (N, D) with the same D, got {query.shape} and {gallery.shape}")
+        raise ValueError(f"query and gallery features must be (N, D) with the same D, "
+                         f"got {query.shape} and {gallery.shape}")
     if distance == "cosine":
         return 1.0 - l2_normalize(query) @ l2_normalize(gallery).T
     if normalize:

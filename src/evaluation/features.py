@@ -137,6 +137,8 @@ class ImageFeatureExtractor:
     def features_of(self, records):
         """(N, D) float32 features of ``records``, in order (each modality through its function)."""
         records = list(records)
+        if not records:
+            raise ValueError("no images to extract features from")
         rows = [None] * len(records)
         for modality in sorted({record.modality for record in records}):
             if modality not in self.feature_fns:
@@ -146,4 +148,4 @@ class ImageFeatureExtractor:
                                            self.batch_size, cache_dir=self.cache_dir, num_workers=self.num_workers)
             for index, feature in zip(indices, extract_features(batches, self.feature_fns[modality], self.flip)):
                 rows[index] = feature
-        return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
+        return np.stack(rows)
