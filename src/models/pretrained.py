@@ -1,0 +1,185 @@
+"""Loading weights by exact, explicit names: ImageNet ResNets into an encoder, and the
+project's own checkpoints into a network.
+
+MindSpore's ``load_param_into_net`` matches names by suffix, so optimizer moments
+(``moment1.x``) can land in ``x``; these loaders never use it. They build the exact
+{parameter: value} dict for the cell's own parameter names, check every shape, report what
+was loaded, missing, unused or dropped, and refuse (``CheckpointMismatchError``, naming the
+keys) a checkpoint that does not fit.
+
+ImageNet checkpoints may use any of three namings, mapped onto this project's
+(torchvision's layout with MindSpore's BatchNorm names, see ``src.models.resnet``):
+- torchvision (``.pth``, converted by ``tools/convert_torchvision_resnet.py`` through
+  ``torchvision_to_project_names``): BN ``weight/bias/running_mean/running_var`` ->
+  ``gamma/beta/moving_mean/moving_variance``; ``num_batches_tracked`` is dropped;
+- mindcv: the projection shortcut is ``down_sample``; the classifier ``classifier``;
+- MindSpore model zoo (official/cv/ResNet): the shortcut is ``down_sample_layer``, the
+  BNs of ResNet-18/34 blocks ``bn1d``/``bn2d``, the classifier ``end_point``. Note that
+  the model zoo's ResNet-50 was trained with ``pad_mode='same'`` (asymmetric padding at
+  stride 2), so its weights see slightly shifted inputs in this torchvision-style network.
+The ImageNet classifier (``fc``, ``classifier``, ``end_point``) is dropped.
+"""
+
+import re
+from dataclasses import dataclass
+
+import mindspore as ms
+
+TORCHVISION_BN_NAMES = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
+                        "running_var": "moving_variance"}
+# A torchvision ResNet's BatchNorms: bn1, bn2, bn3 and the projection shortcut's downsample.1.
+_TORCHVISION_BN_MODULE = re.compile(r"(^|\.)(bn\d+|downsample\.1)$")
+# mindcv / model-zoo module names -> this project's.
+_MINDSPORE_MODULE_RENAMES = (
+    (re.compile(r"\.down_sample_layer\."), ".downsample."),
+    (re.compile(r"\.down_sample\."), ".downsample."),
+    (re.compile(r"\.bn1d\."), ".bn1."),
+    (re.compile(r"\.bn2d\."), ".bn2."),
+)
+IMAGENET_CLASSIFIER_PREFIXES = ("fc.", "classifier.", "end_point.")
+_LISTED = 8
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint does not fit the cell it is loaded into."""
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """Outcome of a load. ``loaded``, ``missing``: the cell's parameter names (relative to
+    the cell); ``unexpected``: checkpoint keys not used (optimizer state, other layers);
+    ``dropped``: checkpoint keys deliberately left out (the ImageNet classifier)."""
+
+    path: str
+    loaded: tuple
+    missing: tuple = ()
+    unexpected: tuple = ()
+    dropped: tuple = ()
+
+    def summary(self):
+        return (f"{self.path}: loaded {len(self.loaded)} parameters, missing {len(self.missing)}, "
+                f"unused {len(self.unexpected)}{_listing(self.unexpected)}, dropped {len(self.dropped)}")
+
+
+def _listing(names):
+    if not names:
+        return ""
+    shown = ", ".join(names[:_LISTED])
+    more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return f" ({shown}{more})"
+
+
+def torchvision_to_project_names(state_dict):
+    """Rename a torchvision ResNet state dict ({name: numpy array}) to this project's names.
+
+    BatchNorm ``weight/bias/running_mean/running_var`` become ``gamma/beta/moving_mean/
+    moving_variance``; ``num_batches_tracked`` is dropped; every other name (convolutions,
+    ``downsample.0``, ``fc``) is kept. Arrays are passed through unchanged.
+    """
+    renamed = {}
+    for name, value in state_dict.items():
+        module, _, leaf = name.rpartition(".")
+        if leaf == "num_batches_tracked":
+            continue
+        if _TORCHVISION_BN_MODULE.search(module):
+            if leaf not in TORCHVISION_BN_NAMES:
+                raise ValueError(f"unknown BatchNorm entry {name!r} in the torchvision state dict")
+            name = f"{module}.{TORCHVISION_BN_NAMES[leaf]}"
+        renamed[name] = value
+    return renamed
+
+
+def mindspore_to_project_name(name):
+    """A mindcv or model-zoo ResNet parameter name -> this project's name for it."""
+    name = "." + name
+    for pattern, replacement in _MINDSPORE_MODULE_RENAMES:
+        name = pattern.sub(replacement, name)
+    return name[1:]
+
+
+def _read_checkpoint(path):
+    try:
+        checkpoint = ms.load_checkpoint(path)
+    except (OSError, ValueError, RuntimeError) as error:
+        raise CheckpointMismatchError(f"cannot read checkpoint {path}: {error}") from error
+    return {name: value.asnumpy() for name, value in checkpoint.items()}
+
+
+def _assign(targets, values, path):
+    """Check shapes of {name: array} against {name: Parameter}, then set them all."""
+    wrong = [f"{name} {tuple(values[name].shape)} (expected {tuple(targets[name].shape)})"
+             for name in values if tuple(values[name].shape) != tuple(targets[name].shape)]
+    if wrong:
+        raise CheckpointMismatchError(f"checkpoint {path} does not fit: wrong shapes for {len(wrong)} "
+                                      f"parameters{_listing(wrong)}")
+    for name, value in values.items():
+        targets[name].set_data(ms.Tensor(value, dtype=targets[name].dtype))
+
+
+def load_pretrained_backbone(encoder, path):
+    """Load ImageNet ResNet weights (any naming above) into ``encoder``; returns a LoadReport.
+
+    Every encoder parameter must be found with the right shape; otherwise nothing is loaded
+    and ``CheckpointMismatchError`` names the missing or misshapen keys.
+    """
+    checkpoint = _read_checkpoint(path)
+    targets = dict(encoder.parameters_and_names())
+    values, sources, unexpected, dropped = {}, {}, [], []
+    for key, value in checkpoint.items():
+        if key.startswith(IMAGENET_CLASSIFIER_PREFIXES):
+            dropped.append(key)
+            continue
+        name = mindspore_to_project_name(key)
+        if name not in targets:
+            unexpected.append(key)
+            continue
+        if name in values:
+            raise CheckpointMismatchError(f"checkpoint {path}: keys {sources[name]!r} and {key!r} both map to {name!r}")
+        values[name], sources[name] = value, key
+    if not values:
+        raise CheckpointMismatchError(
+            f"checkpoint {path} has no ResNet parameter this encoder knows: keys{_listing(sorted(checkpoint))}; "
+            f"expected names like{_listing(list(targets))}")
+    missing = [name for name in targets if name not in values]
+    if missing:
+        raise CheckpointMismatchError(f"checkpoint {path} lacks {len(missing)} encoder parameters{_listing(missing)} "
+                                      f"(is it a ResNet-{encoder.depth}?)")
+    _assign(targets, values, path)
+    return LoadReport(path, tuple(values), (), tuple(unexpected), tuple(dropped))
+
+
+def _network_prefix(names, checkpoint):
+    """The prefix p with ``p + name`` in the checkpoint for every name (the shortest if several:
+    optimizer moments carry longer prefixes), or the one covering most names."""
+    anchor = names[0]
+    prefixes = {key[:len(key) - len(anchor)] for key in checkpoint
+                if key == anchor or key.endswith("." + anchor)}
+    if not prefixes:
+        return None
+    return min(prefixes, key=lambda prefix: (-sum(prefix + name in checkpoint for name in names), len(prefix)))
+
+
+def load_network_checkpoint(network, path):
+    """Load a checkpoint of this project's network (or of a cell wrapping it) into ``network``.
+
+    Names are matched exactly, up to one common prefix that wrapping cells add (e.g.
+    ``network.`` when the trainer saved it); optimizer and loss entries are ignored and
+    reported as unused. Missing parameters or wrong shapes refuse the checkpoint
+    (``CheckpointMismatchError`` naming the keys). Returns a LoadReport.
+    """
+    checkpoint = _read_checkpoint(path)
+    targets = dict(network.parameters_and_names())
+    names = list(targets)
+    prefix = _network_prefix(names, checkpoint)
+    if prefix is None:
+        raise CheckpointMismatchError(
+            f"checkpoint {path} matches no parameter of this network: keys{_listing(sorted(checkpoint))}; "
+            f"expected names like{_listing(names)}")
+    missing = [name for name in names if prefix + name not in checkpoint]
+    if missing:
+        raise CheckpointMismatchError(f"checkpoint {path} lacks {len(missing)} network parameters{_listing(missing)}; "
+                                      f"was it trained with another model configuration?")
+    values = {name: checkpoint[prefix + name] for name in names}
+    _assign(targets, values, path)
+    used = {prefix + name for name in names}
+    return LoadReport(path, tuple(names), (), tuple(key for key in checkpoint if key not in used))
