@@ -1,0 +1,191 @@
+"""The training objective: which terms exist, their values and weights, graph mode, errors."""
+
+from types import SimpleNamespace
+
+import mindspore as ms
+import numpy as np
+import pytest
+from mindspore import Tensor, nn, ops
+
+from src.config import load_config
+from src.losses.cross_entropy import LabelSmoothingCrossEntropy
+from src.losses.divergences import js_divergence, kl_divergence
+from src.losses.objective import TrainObjective, build_objective
+from src.losses.ranked_list import RankedListLoss
+from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS, Z, Z_LOGITS, Z_MEAN, Z_SCALE
+
+ALL_STREAMS = SHARED_STREAMS + SPECIFIC_STREAMS
+BATCH, CLASSES, V_DIM, Z_DIM = 4, 5, 12, 6
+LABELS = np.array([0, 0, 3, 3], np.int32)
+
+
+def _outputs(stream_names, bottleneck_streams, seed=0):
+    rng = np.random.default_rng(seed)
+    outputs = []
+    for name in stream_names:
+        fields = [rng.standard_normal((BATCH, V_DIM)), 2 * rng.standard_normal((BATCH, CLASSES))]
+        if name in bottleneck_streams:
+            mean = rng.standard_normal((BATCH, Z_DIM))
+            fields += [mean + 0.1 * rng.standard_normal((BATCH, Z_DIM)), mean,
+                       np.abs(rng.standard_normal((BATCH, Z_DIM))), 2 * rng.standard_normal((BATCH, CLASSES))]
+        outputs.append(tuple(Tensor(field.astype(np.float32)) for field in fields))
+    return tuple(outputs)
+
+
+def _objective(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS, **options):
+    return TrainObjective(CLASSES, stream_names, bottleneck_streams, V_DIM, Z_DIM, **options)
+
+
+def _numbers(result):
+    total, components = result
+    return float(total.asnumpy()), [float(c.asnumpy()) for c in components]
+
+
+@pytest.fixture
+def graph_mode():
+    ms.set_context(mode=ms.GRAPH_MODE)
+    yield
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+
+
+@pytest.mark.parametrize("streams, bottlenecks, options, expected", [
+    (ALL_STREAMS, ALL_STREAMS, {}, ("cls", "metric", "dml", "vsd", "vcd", "vml")),
+    (ALL_STREAMS, (), {}, ("cls", "metric", "dml")),
+    (SHARED_STREAMS, (), {}, ("cls", "metric")),
+    (SHARED_STREAMS, SHARED_STREAMS, {}, ("cls", "metric", "vcd", "vml")),
+    (SPECIFIC_STREAMS, SPECIFIC_STREAMS, {"metric": "triplet"}, ("cls", "metric", "vsd")),
+    (ALL_STREAMS, ALL_STREAMS, {"vsd": False, "vcd": False, "vml": False}, ("cls", "metric", "dml")),
+    (ALL_STREAMS, ALL_STREAMS, {"cib": True, "vsd": False, "vcd": False, "vml": False, "metric": "none"},
+     ("cls", "dml", "cib")),
+])
+def test_active_terms_follow_the_network_and_options(streams, bottlenecks, options, expected):
+    objective = _objective(streams, bottlenecks, **options)
+    assert objective.component_names == expected
+    total, components = _numbers(objective(_outputs(streams, bottlenecks), Tensor(LABELS)))
+    assert len(components) == len(expected)
+    assert np.isfinite(total) and all(np.isfinite(components))
+
+
+def test_full_objective_values_and_weights():
+    weights = {"metric_weight": 0.7, "dml_weight": 3.0, "beta": 1.5}
+    objective = _objective(label_smoothing=0.2, rll_margin=0.3, rll_alpha=1.1, rll_temperature=5.0, **weights)
+    outputs = _outputs(ALL_STREAMS, ALL_STREAMS)
+    labels = Tensor(LABELS)
+    total, components = _numbers(objective(outputs, labels))
+    named = dict(zip(objective.component_names, components))
+    sv, si, v, i = (outputs[ALL_STREAMS.index(name)] for name in ALL_STREAMS)
+
+    ce = LabelSmoothingCrossEntropy(CLASSES, 0.2)
+    cls = sum(float(ce(stream[head], labels).asnumpy()) for stream in outputs for head in (LOGITS, Z_LOGITS))
+    rll = RankedListLoss(0.3, 1.1, 5.0)
+    pooled_labels = Tensor(np.concatenate([LABELS, LABELS]))
+    metric = sum(float(rll(ops.concat((first[field], second[field])), pooled_labels).asnumpy())
+                 for first, second in ((sv, si), (v, i)) for field in (FEATURE, Z))
+
+    def kl(target, predicted):
+        return float(kl_divergence(target, predicted).asnumpy())
+
+    dml = kl(sv[LOGITS], v[LOGITS]) + kl(v[LOGITS], sv[LOGITS]) + kl(si[LOGITS], i[LOGITS]) + kl(i[LOGITS], si[LOGITS])
+    vsd = kl(v[LOGITS], v[Z_LOGITS]) + kl(i[LOGITS], i[Z_LOGITS])
+    vcd = 0.5 * (kl(si[LOGITS], sv[Z_LOGITS]) + kl(sv[LOGITS], si[Z_LOGITS]))
+    vml = float(js_divergence(sv[Z_LOGITS], si[Z_LOGITS]).asnumpy())
+    expected = {"cls": cls, "metric": metric, "dml": dml, "vsd": vsd, "vcd": vcd, "vml": vml}
+    for name, value in expected.items():
+        assert named[name] == pytest.approx(value, abs=1e-5), name
+    assert all(value > 0 for value in expected.values())
+    weighted = cls + 0.7 * metric + 3.0 * dml + 1.5 * (vsd + vcd + vml)
+    assert total == pytest.approx(weighted, rel=1e-5)
+
+
+def test_triplet_metric_and_cib_term_enter_the_total():
+    options = {"metric": "triplet", "triplet_margin": 0.5, "cib": True, "vsd": False, "vcd": False, "vml": False,
+               "cib_critic_hidden": 8, "beta": 2.5, "dml_weight": 0.0}
+    objective = _objective(**options)
+    assert len(objective.mutual_information) == 3  # B_S (both shared streams pooled), B_V, B_I
+    total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
+    named = dict(zip(objective.component_names, components))
+    assert total == pytest.approx(named["cls"] + named["metric"] + 2.5 * named["cib"], rel=1e-5)
+
+
+def test_graph_mode_matches_pynative(graph_mode):
+    for options in ({}, {"cib": True, "vsd": False, "vcd": False, "vml": False, "cib_critic_hidden": 8}):
+        outputs = _outputs(ALL_STREAMS, ALL_STREAMS, seed=3)
+        objective = _objective(**options)
+        graph_total, graph_components = _numbers(objective(outputs, Tensor(LABELS)))
+        ms.set_context(mode=ms.PYNATIVE_MODE)
+        eager_total, eager_components = _numbers(objective(outputs, Tensor(LABELS)))
+        ms.set_context(mode=ms.GRAPH_MODE)
+        assert graph_total == pytest.approx(eager_total, rel=1e-5)
+        np.testing.assert_allclose(graph_components, eager_components, rtol=1e-5, atol=1e-6)
+
+
+class _TotalOf(nn.Cell):
+    def __init__(self, objective):
+        super().__init__()
+        self.objective = objective
+
+    def construct(self, feature, z, first_stream, other_streams, labels):
+        # The first stream with v and z given separately, so that gradients can be taken w.r.t. them.
+        first = (feature, first_stream[LOGITS], z, first_stream[Z_MEAN], first_stream[Z_SCALE],
+                 first_stream[Z_LOGITS])
+        return self.objective((first,) + other_streams, labels)[0]
+
+
+def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
+    options = {"cib": True, "vsd": False, "vcd": False, "vml": False, "metric": "none", "dml_weight": 0.0,
+               "cib_critic_hidden": 8}
+    objective = _objective(**options)
+    outputs = _outputs(ALL_STREAMS, ALL_STREAMS, seed=5)
+    feature, z = outputs[0][FEATURE], outputs[0][Z]
+    weights = ms.ParameterTuple(objective.trainable_params())
+    grad = ops.GradOperation(get_all=True, get_by_list=True)
+    (grad_feature, grad_z, *_), grad_weights = grad(_TotalOf(objective), weights)(
+        feature, z, outputs[0], outputs[1:], Tensor(LABELS))
+
+    # Reference: the same bound without reversal, w.r.t. the same inputs and critic parameters.
+    estimator = objective.mutual_information[0]
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+
+    def plain(observation, representation):
+        observation = ops.concat((observation, outputs[1][FEATURE]))
+        representation = ops.concat((representation, outputs[1][Z]))
+        shuffled = ops.concat((representation[-1:], representation[:-1]))
+        joint = estimator.critic(observation, representation)
+        marginal = estimator.critic(observation, shuffled)
+        return 2.0 * ((-ops.softplus(-joint)).mean() - ops.softplus(marginal).mean())
+
+    critic_weights = estimator.critic.trainable_params()
+    (plain_feature, plain_z), plain_weights = ms.grad(plain, grad_position=(0, 1), weights=critic_weights)(feature, z)
+    np.testing.assert_allclose(grad_feature.asnumpy(), plain_feature.asnumpy(), atol=1e-6)
+    np.testing.assert_allclose(grad_z.asnumpy(), plain_z.asnumpy(), atol=1e-6)
+    names = [p.name for p in objective.trainable_params()]
+    for parameter, plain_grad in zip(critic_weights, plain_weights):
+        graph_grad = grad_weights[names.index(parameter.name)]
+        np.testing.assert_allclose(graph_grad.asnumpy(), -plain_grad.asnumpy(), atol=1e-6)
+    assert np.abs(plain_feature.asnumpy()).max() > 1e-6
+
+
+def test_conflicting_or_bad_options_raise():
+    with pytest.raises(ValueError, match="loss.vsd"):
+        _objective(cib=True)
+    with pytest.raises(ValueError, match="needs a bottleneck"):
+        _objective(ALL_STREAMS, (), cib=True, vsd=False, vcd=False, vml=False)
+    with pytest.raises(ValueError, match="metric"):
+        _objective(metric="contrastive")
+    with pytest.raises(ValueError, match="a branch has both"):
+        _objective(("shared_visible", "visible", "infrared"), ())
+    with pytest.raises(ValueError, match="both or neither"):
+        _objective(ALL_STREAMS, ("shared_visible",))
+    with pytest.raises(ValueError, match="not among the streams"):
+        _objective(SHARED_STREAMS, ("visible",))
+
+
+def test_build_objective_maps_the_loss_section():
+    cfg = load_config(["--loss.beta", "3.0", "--loss.metric", "triplet", "--loss.vml", "false"])
+    network = SimpleNamespace(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS,
+                              observation_dim=V_DIM, z_dim=Z_DIM)
+    objective = build_objective(cfg.loss, network, CLASSES)
+    assert objective.component_names == ("cls", "metric", "dml", "vsd", "vcd")
+    total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
+    cls, metric, dml, vsd, vcd = components
+    assert total == pytest.approx(cls + metric + 8.0 * dml + 3.0 * (vsd + vcd), rel=1e-5)
