@@ -40,7 +40,7 @@ def _file_state(full_path):
     return [stat.st_size, stat.st_mtime_ns]
 
 
-def cache_names(root, paths, height, width):
+def _cache_names(root, paths, height, width):
     """Returns (list prefix, full base name without extension) of the cache for these images."""
     root = os.path.abspath(root)
     list_id = _digest([CACHE_FORMAT, root, height, width, list(paths)])
@@ -104,7 +104,7 @@ def open_resized_cache(root, paths, height, width, cache_dir, num_workers=1, sho
     """
     paths = list(paths)
     os.makedirs(cache_dir, exist_ok=True)
-    prefix, base = cache_names(root, paths, height, width)
+    prefix, base = _cache_names(root, paths, height, width)
     base_path = os.path.join(cache_dir, base)
     cache = _load(base_path, paths, height, width)
     if cache is not None:

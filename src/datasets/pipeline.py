@@ -121,6 +121,10 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
     Raises:
         CorruptImageError listing every unreadable image (unless skip_corrupt).
     """
+    unlabelled = [record.path for record in records if record.label < 0]
+    if unlabelled:
+        raise ValueError(f"{len(unlabelled)} training records have no label (label -1), e.g. {unlabelled[0]}: "
+                         f"training needs records with labels 0..C-1")
     transform = TrainTransform(flip_prob, pad, random_erasing_prob, channel_exchange_prob, grayscale_prob)
     workers = available_workers(num_workers)
     paths = [record.path for record in records]
