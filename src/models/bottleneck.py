@@ -1,0 +1,52 @@
+"""Information bottleneck: an MLP mapping the observation v to the representation z.
+
+Gaussian (paper section 3): in_dim -> 1024 -> ReLU -> 512 -> ReLU -> 2 x z_dim, read as
+the mean mu and, through softplus plus a small floor, the positive scale sigma of a
+diagonal Gaussian. In training z = mu + sigma * eps (reparameterised, eps ~ N(0, 1)); in
+inference z = mu. Deterministic (the authors' release): the MLP ends in z_dim outputs,
+z = mu and the scale is zeros.
+"""
+
+from mindspore import nn, ops
+
+# Keeps sigma away from 0 so that log-densities of z stay finite.
+SCALE_FLOOR = 1e-4
+
+
+class InformationBottleneck(nn.Cell):
+    """v (B, in_dim) [, noise (B, z_dim)] -> (z, mu, sigma), each (B, z_dim).
+
+    Args:
+        in_dim: size of v.
+        hidden_dims: hidden layer sizes, each followed by ReLU.
+        z_dim: size of z.
+        stochastic: True for the Gaussian bottleneck, False for the deterministic one.
+
+    ``noise`` is the standard-normal draw used in training (the trainer draws it on the
+    host so that resumed runs sample exactly as uninterrupted ones); when it is None, the
+    draw happens in the graph. It is ignored in inference and by the deterministic variant.
+    """
+
+    def __init__(self, in_dim, hidden_dims=(1024, 512), z_dim=256, stochastic=True):
+        super().__init__()
+        self.z_dim = z_dim
+        self.stochastic = stochastic
+        layers = []
+        width = in_dim
+        for hidden in hidden_dims:
+            layers += [nn.Dense(width, hidden), nn.ReLU()]
+            width = hidden
+        layers.append(nn.Dense(width, 2 * z_dim if stochastic else z_dim))
+        self.mlp = nn.SequentialCell(layers)
+
+    def construct(self, v, noise=None):
+        out = self.mlp(v)
+        if not self.stochastic:
+            return out, out, ops.zeros_like(out)
+        mean = out[:, :self.z_dim]
+        scale = ops.softplus(out[:, self.z_dim:]) + SCALE_FLOOR
+        if not self.training:
+            return mean, mean, scale
+        if noise is None:
+            noise = ops.standard_normal(mean.shape)
+        return mean + scale * noise, mean, scale

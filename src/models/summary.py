@@ -1,0 +1,67 @@
+"""Trainable parameters of the network, per part and in total.
+
+    python -m src.models.summary [--config_path FILE] [--key value ...]
+
+The network is built from the ``model`` section as training builds it (without loading
+pretrained weights), for the training identities of ``data.dataset``'s standard split.
+"""
+
+import sys
+
+import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
+from src.config import ConfigError, add_help, load_config
+
+# Training identities of each dataset's standard training split.
+TRAINING_IDENTITIES = {"sysu": 395, "regdb": 206, "llcm": 713}
+# Branch attributes of VIReIDNetwork and the parts counted inside each branch.
+BRANCHES = ("shared_branch", "visible_branch", "infrared_branch")
+PARTS = {"encoder": ("encoder",), "bottleneck": ("bottleneck",), "heads": ("neck", "classifier", "z_classifier")}
+
+
+def _trainable(cell):
+    return sum(parameter.size for parameter in cell.trainable_params())
+
+
+def parameter_counts(network):
+    """{(branch, part): trainable parameter count} for every branch and part that exists."""
+    counts = {}
+    for branch_name in BRANCHES:
+        branch = getattr(network, branch_name)
+        if branch is None:
+            continue
+        for part, attributes in PARTS.items():
+            cells = [getattr(branch, attribute) for attribute in attributes if getattr(branch, attribute) is not None]
+            if cells:
+                counts[(branch_name, part)] = sum(_trainable(cell) for cell in cells)
+    return counts
+
+
+def format_counts(counts, total):
+    lines = [f"{'branch':<16} {'part':<11} {'parameters':>12}"]
+    for (branch, part), count in counts.items():
+        lines.append(f"{branch:<16} {part:<11} {count:>12,} ({count / 1e6:.2f}M)")
+    lines.append(f"{'total':<28} {total:>12,} ({total / 1e6:.2f}M)")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    add_help(__doc__, argv)
+    try:
+        cfg = load_config(argv)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 2
+    from src.models.network import build_network  # imports MindSpore: after the config is known to be valid
+
+    num_classes = TRAINING_IDENTITIES[cfg.data.dataset]
+    network = build_network(dict(cfg.model, pretrained=""), num_classes)
+    counts = parameter_counts(network)
+    total = _trainable(network)
+    print(f"ResNet-{cfg.model.depth}, branches {list(cfg.model.branches)}, {num_classes} classes "
+          f"({cfg.data.dataset}), trainable parameters:")
+    print(format_counts(counts, total))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
