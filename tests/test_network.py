@@ -216,3 +216,13 @@ def test_build_network_maps_the_model_config_section():
     assert network.noise_shape(3) == (2, 3, 16)
     assert network.visible_branch.bottleneck.stochastic is False
     assert network.visible_branch.bottleneck.mlp[0].weight.shape == (32, 512)
+
+
+def test_inference_network_exports_to_mindir_with_a_dynamic_batch(tmp_path):
+    ms.set_context(mode=ms.GRAPH_MODE)
+    inference = InferenceNetwork(tiny(test_feature="both"), "infrared")
+    path = str(tmp_path / "vireid")
+    ms.export(inference, ms.Tensor(shape=[None, 3, 64, 32], dtype=ms.float32), file_name=path, file_format="MINDIR")
+    loaded = ms.nn.GraphCell(ms.load(path + ".mindir"))
+    x = images(15, batch=3)
+    np.testing.assert_allclose(loaded(x).asnumpy(), inference(x).asnumpy(), rtol=1e-5, atol=1e-6)

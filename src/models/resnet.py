@@ -129,7 +129,10 @@ class ResNetEncoder(nn.Cell):
         self.conv1 = conv(3, 64, 7, stride=2)
         self.bn1 = batch_norm(64, stem_frozen)
         self.relu = nn.ReLU()
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, pad_mode="pad", padding=1)
+        # torchvision pads the max pool with -inf; after ReLU zeros are equivalent (every
+        # window holds a real value >= 0), and a zero-padded "valid" pool exports to MINDIR
+        # with a dynamic batch, where pad_mode="pad" fails to load.
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
 
         strides = (1, 2, 2, last_stride)
         in_channels = 64
@@ -151,7 +154,7 @@ class ResNetEncoder(nn.Cell):
 
     def feature_map(self, images):
         """(B, 3, H, W) -> last-stage map (B, output_dim, H', W')."""
-        x = self.maxpool(self.relu(self.bn1(self.conv1(images))))
+        x = self.maxpool(ops.pad(self.relu(self.bn1(self.conv1(images))), (1, 1, 1, 1)))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def construct(self, images):
