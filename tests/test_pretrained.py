@@ -7,7 +7,8 @@ import mindspore as ms
 import numpy as np
 import pytest
 
-from src.models.network import VIReIDNetwork
+from src.config import load_config
+from src.models.network import VIReIDNetwork, build_network
 from src.models.pretrained import (CheckpointMismatchError, load_network_checkpoint, load_pretrained_backbone,
                                    torchvision_to_project_names)
 from src.models.resnet import ResNetEncoder
@@ -265,3 +266,14 @@ def test_network_checkpoint_of_another_configuration_is_refused(tmp_path):
     path = save_checkpoint({name: p.asnumpy() for name, p in source.parameters_and_names()}, tmp_path / "nob.ckpt")
     with pytest.raises(CheckpointMismatchError, match=r"shared_branch\.bottleneck\.mlp\.0\.weight"):
         load_network_checkpoint(tiny_network(), path)
+
+
+def test_build_network_loads_the_pretrained_backbone_into_every_encoder(tmp_path):
+    state = torchvision_to_project_names(random_torchvision_state(18, seed=4))
+    path = save_checkpoint(state, tmp_path / "imagenet18.ckpt")
+    cfg = load_config(["--model.depth", "18", "--model.pretrained", path, "--model.hidden_dims", "[16]"])
+    network = build_network(cfg.model, 3)
+    assert set(network.pretrained_reports) == {"shared", "visible", "infrared"}
+    for encoder in network.encoders().values():
+        for name, parameter in encoder.parameters_and_names():
+            np.testing.assert_array_equal(parameter.asnumpy(), state[name])
