@@ -4,10 +4,10 @@ The conventional IB (Table 3 rows 7-9) minimises I(v; z) - I(z; y). I(v; z) is e
 with a neural critic T(v, z) and the Jensen-Shannon lower bound (Hjelm et al., 2019):
     I_JS = E_joint[-softplus(-T(v, z))] - E_marginal[softplus(T(v, z'))],
 where z' is z taken from another row of the batch. For the best critic the bound equals
-2 JSD(p(v, z) || p(v) p(z)) - 2 log 2, so its values lie in [-2 log 2, 0]: it ranks
-dependence (as the paper uses it) rather than measuring nats of I(v; z). The critic maximises the bound (so that
-it estimates the information) while the encoder and bottleneck minimise it (so that z
-forgets v). Both happen under one optimiser that minimises the total loss: the estimate
+2 JSD(p(v, z) || p(v) p(z)) - 2 log 2, so its values lie in [-2 log 2, 0]: it orders
+dependence rather than measuring I(v; z) in nats. The critic maximises the bound (so that it
+estimates the information) while the encoder and bottleneck minimise it (so that z forgets
+v). Both happen under one optimiser that minimises the total loss: the estimate
 enters the loss with a plus sign, and the critic's parameters receive the negated gradient
 (``GradientReversal`` on the critic's input and on its output: the critic sees one
 reversal, the encoder two, i.e. none).
