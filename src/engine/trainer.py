@@ -108,7 +108,7 @@ class Trainer:
         if start_epoch >= epochs:
             self.logger.info("training already complete")
             return {"epochs": epochs, "network_checkpoint": self._final_path()}
-        iterator = builders.train_iterator(self.dataset, start_epoch, start_step, epochs)
+        iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
         component_names = ("loss",) + tuple(self.objective.component_names)
         started = time.perf_counter()
         self.logger.start(start_epoch * self.steps_per_epoch + start_step)

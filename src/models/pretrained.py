@@ -183,3 +183,14 @@ def load_network_checkpoint(network, path):
     _assign(targets, values, path)
     used = {prefix + name for name in names}
     return LoadReport(path, tuple(names), (), tuple(key for key in checkpoint if key not in used))
+
+
+def checkpoint_num_classes(path):
+    """Number of identities a project checkpoint was trained on (rows of its observation classifier)."""
+    checkpoint = _read_checkpoint(path)
+    rows = {value.shape[0] for name, value in checkpoint.items()
+            if name.endswith("_branch.classifier.weight") and not name.startswith("moment")}
+    if len(rows) != 1:
+        raise CheckpointMismatchError(f"checkpoint {path} holds no classifier of this project's network "
+                                      f"(no '*_branch.classifier.weight' entry); is it a network checkpoint?")
+    return rows.pop()

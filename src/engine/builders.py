@@ -1,0 +1,94 @@
+"""The one place that maps the configuration onto the parts' constructors.
+
+Every part (reader, pipeline, network, objective, evaluation) takes plain arguments; the
+functions here read the resolved config and call them, so the parts stay free of it.
+"""
+
+import os
+
+from src.datasets.pipeline import build_train_dataset as make_train_dataset
+from src.datasets.pipeline import training_iterator
+from src.datasets.records import INFRARED, VISIBLE
+from src.datasets.registry import open_dataset
+from src.engine.validation import hold_out_identities, validation_lists
+from src.evaluation.features import ImageFeatureExtractor
+from src.evaluation.metrics import evaluate
+from src.evaluation.protocol import query_gallery_distance
+from src.losses.objective import build_objective as make_objective
+from src.models.network import InferenceNetwork
+from src.models.network import build_network as make_network
+
+
+def build_reader(cfg):
+    """The dataset reader (RegDB: the training split of ``data.trial``)."""
+    return open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
+
+
+def cache_dir(cfg):
+    """Resized-image cache folder, or None when caching is off."""
+    if not cfg.data.use_cache:
+        return None
+    if cfg.data.cache_dir:
+        return cfg.data.cache_dir
+    return os.path.join(os.path.dirname(os.path.abspath(cfg.output_dir)), "cache")
+
+
+def split_training_records(cfg, records):
+    """(training records, validation records); no validation unless ``data.val_ratio`` > 0."""
+    if cfg.data.val_ratio <= 0:
+        return records, []
+    return hold_out_identities(records, cfg.data.val_ratio, cfg.seed)
+
+
+def build_network(cfg, num_classes):
+    """The network, with the ImageNet backbone loaded into every encoder if configured."""
+    return make_network(cfg.model, num_classes)
+
+
+def build_objective(cfg, network, num_classes):
+    return make_objective(cfg.loss, network, num_classes)
+
+
+def build_train_dataset(cfg, records, context, start_epoch=0, start_step=0):
+    """(dataset, steps_per_epoch) for this rank's share of every global batch."""
+    data = cfg.data
+    if data.batch_ids % context.group_size:
+        raise ValueError(f"data.batch_ids ({data.batch_ids}) must be divisible by the number of devices "
+                         f"({context.group_size})")
+    return make_train_dataset(
+        data.data_path, records, data.height, data.width, data.batch_ids, data.per_modality, cfg.seed,
+        epoch_definition=data.epoch_definition, rank=context.rank, group_size=context.group_size,
+        num_workers=data.num_workers, cache_dir=cache_dir(cfg), flip_prob=data.flip_prob, pad=data.pad,
+        random_erasing_prob=data.random_erasing_prob, channel_exchange_prob=data.channel_exchange_prob,
+        grayscale_prob=data.grayscale_prob, skip_corrupt=data.skip_corrupt, start_epoch=start_epoch,
+        start_step=start_step, num_epochs=cfg.train.epochs)
+
+
+def train_iterator(dataset, start_epoch, start_step):
+    """The run's single iterator of (visible, infrared, labels) Tensors from (epoch, step)."""
+    return training_iterator(dataset, start_epoch, start_step)
+
+
+def image_extractor(cfg, feature_fns, data_path=None):
+    """Test-feature source over the dataset's images from {modality: batch -> features}."""
+    return ImageFeatureExtractor(data_path or cfg.data.data_path, feature_fns, cfg.data.height, cfg.data.width,
+                                 batch_size=cfg.eval.batch_size, flip=cfg.eval.flip_tta, cache_dir=cache_dir(cfg),
+                                 num_workers=cfg.data.num_workers)
+
+
+def feature_extractor(cfg, network):
+    """Test-feature source for ``network``: visible images through E_V + E_S, infrared through E_I + E_S."""
+    network.set_train(False)
+    return image_extractor(cfg, {VISIBLE: InferenceNetwork(network, VISIBLE),
+                                 INFRARED: InferenceNetwork(network, INFRARED)})
+
+
+def validate(cfg, network, reader, records):
+    """Rank-1 / mAP on the held-out training identities (infrared queries, visible gallery)."""
+    lists = validation_lists(records)
+    source = feature_extractor(cfg, network)
+    distance = query_gallery_distance(source.features_of(lists.query), source.features_of(lists.gallery),
+                                      cfg.eval.distance, cfg.eval.normalize)
+    return evaluate(distance, [r.pid for r in lists.query], [r.pid for r in lists.gallery],
+                    [r.cam for r in lists.query], [r.cam for r in lists.gallery],
+                    rule=reader.evaluation_rule, max_rank=cfg.eval.max_rank)

@@ -1,0 +1,152 @@
+"""Evaluation runs: which trials, which features (saved file, checkpoint or MINDIR), the
+protocol, and the files written. ``eval.py`` and the training demo call ``run_evaluation``.
+"""
+
+import json
+import os
+
+import mindspore as ms
+from mindspore import nn
+
+from src.datasets.records import INFRARED, VISIBLE
+from src.datasets.registry import open_dataset
+from src.engine.builders import feature_extractor, image_extractor
+from src.evaluation.features import FeatureTable
+from src.evaluation.protocol import format_table, run_protocol
+from src.models.network import build_network
+from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+
+TRIAL_PLACEHOLDER = "{trial}"
+RESULTS_FILE = "eval_results.json"
+CONFIG_FILE = "eval_config.yaml"
+MINDIR_SUFFIXES = {VISIBLE: "_visible.mindir", INFRARED: "_infrared.mindir"}
+
+
+def resolve_trial_path(template, trial):
+    """``template`` with ``{trial}`` replaced by the trial number."""
+    return template.replace(TRIAL_PLACEHOLDER, str(trial))
+
+
+def _directions(cfg):
+    return ("v2t", "t2v") if cfg.eval.direction == "both" else (cfg.eval.direction,)
+
+
+def evaluation_trials(cfg, per_trial_models, log=print):
+    """Trial numbers to evaluate and a function trial -> dataset reader.
+
+    RegDB: trials 1..eval.trials when every trial has its own model (``per_trial_models``),
+    else data.trial alone (a model is only tested on its own split). SYSU-MM01 / LLCM: the
+    first eval.trials gallery draws of one reader.
+    """
+    if cfg.data.dataset == "regdb":
+        if per_trial_models:
+            trials = list(range(1, cfg.eval.trials + 1))
+        else:
+            trials = [cfg.data.trial]
+            if cfg.eval.trials > 1:
+                log(f"RegDB: one model per trial and no '{TRIAL_PLACEHOLDER}' in the path, so only data.trial "
+                    f"{cfg.data.trial} is evaluated (eval.trials {cfg.eval.trials} needs '{TRIAL_PLACEHOLDER}')")
+        readers = {}
+
+        def reader_for(trial):
+            if trial not in readers:
+                readers[trial] = open_dataset("regdb", cfg.data.data_path, trial=trial)
+            return readers[trial]
+        return trials, reader_for
+    reader = open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
+    return list(reader.test_trials[:cfg.eval.trials]), lambda trial: reader
+
+
+def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
+    """Run the configured protocol on features from ``feature_source_for_trial``.
+
+    Args:
+        cfg: resolved configuration (``data.*``, ``eval.*``, ``output_dir``).
+        feature_source_for_trial: callable trial -> object with ``features_of(records)``
+            ((N, D) features in record order): a ``FeatureTable`` or an
+            ``ImageFeatureExtractor``. Return the same object for every trial when one model
+            serves all trials, so each image's features are computed once.
+        per_trial_models: whether each trial has its own model (RegDB ``{trial}`` paths).
+        log: callable taking a line of progress.
+    Returns:
+        dict direction -> ``run_protocol`` result; also written to
+        <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml.
+    """
+    trials, reader_for = evaluation_trials(cfg, per_trial_models, log)
+    rand_perm_cam = cfg.eval.rand_perm_cam or None
+    runs = {}
+    for direction in _directions(cfg):
+        trial_lists = {trial: reader_for(trial).test_lists(trial, mode=cfg.eval.mode, protocol=cfg.eval.protocol,
+                                                           shots=cfg.eval.shots, direction=direction,
+                                                           rand_perm_cam=rand_perm_cam)
+                       for trial in trials}
+        rule = reader_for(trials[0]).evaluation_rule
+        runs[direction] = run_protocol(trial_lists, feature_source_for_trial, rule, distance=cfg.eval.distance,
+                                       normalize=cfg.eval.normalize, rerank=cfg.eval.rerank,
+                                       max_rank=cfg.eval.max_rank, log=log)
+        log(format_table(runs[direction], title=f"{cfg.data.dataset} {direction} ({len(trials)} trials)"))
+    os.makedirs(cfg.output_dir, exist_ok=True)
+    cfg.save(os.path.join(cfg.output_dir, CONFIG_FILE))
+    with open(os.path.join(cfg.output_dir, RESULTS_FILE), "w", encoding="utf-8") as handle:
+        json.dump({"config": cfg.to_dict(), "results": runs}, handle, indent=1)
+    log(f"results written to {os.path.join(cfg.output_dir, RESULTS_FILE)}")
+    return runs
+
+
+def features_file_source(template):
+    """trial -> ``FeatureTable`` of ``template`` (with ``{trial}`` filled in), each file read once."""
+    tables = {}
+
+    def source_for(trial):
+        path = resolve_trial_path(template, trial)
+        if path not in tables:
+            tables[path] = FeatureTable.load(path)
+        return tables[path]
+    return source_for
+
+
+
+
+def checkpoint_source(cfg, template):
+    """trial -> feature extractor running the network of checkpoint ``template`` (``{trial}`` filled in).
+
+    A ``.ckpt`` is loaded into a network built from ``cfg.model`` (its identity count read
+    from the file); a ``.mindir`` names one of the pair that export.py writes
+    (``NAME_visible.mindir`` and ``NAME_infrared.mindir``), and both are loaded.
+    """
+    extractors = {}
+
+    def source_for(trial):
+        path = resolve_trial_path(template, trial)
+        if path not in extractors:
+            if path.endswith(".mindir"):
+                extractors[path] = image_extractor(cfg, mindir_pair(path))
+            else:
+                network = build_network(cfg.model, checkpoint_num_classes(path))
+                print(load_network_checkpoint(network, path).summary())
+                extractors[path] = feature_extractor(cfg, network)
+        return extractors[path]
+    return source_for
+
+
+def mindir_pair(path):
+    """{modality: GraphCell} for the visible / infrared MINDIR pair that ``path`` belongs to."""
+    stem = next((path[:-len(suffix)] for suffix in MINDIR_SUFFIXES.values() if path.endswith(suffix)), None)
+    if stem is None:
+        raise ValueError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
+                         f"(export.py writes both)")
+    cells = {}
+    for modality, suffix in MINDIR_SUFFIXES.items():
+        if not os.path.isfile(stem + suffix):
+            raise FileNotFoundError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
+        cells[modality] = nn.GraphCell(ms.load(stem + suffix))
+    return cells
+
+
+def evaluate_from_config(cfg, log=print):
+    """Evaluate ``eval.features`` (saved features) or ``eval.checkpoint`` (.ckpt or .mindir) under the protocol."""
+    template = cfg.eval.features or cfg.eval.checkpoint
+    if not template:
+        raise ValueError("set eval.features (a .npz of saved features) or eval.checkpoint (.ckpt or .mindir)")
+    source = features_file_source(template) if cfg.eval.features else checkpoint_source(cfg, template)
+    return run_evaluation(cfg, source, per_trial_models=TRIAL_PLACEHOLDER in template, log=log)
