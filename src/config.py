@@ -41,7 +41,7 @@ CHOICES = {
     "eval.direction": ("v2t", "t2v", "both"),
     "eval.distance": ("cosine", "euclidean"),
     "export.file_format": ("MINDIR", "ONNX"),
-    "export.modality": ("visible", "infrared"),
+    "export.modality": ("visible", "infrared", "both"),
 }
 
 # (minimum, maximum); None means unbounded on that side. Lists are checked element-wise.

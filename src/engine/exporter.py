@@ -1,0 +1,58 @@
+"""Export the inference network (images -> test feature) to MINDIR or ONNX, one file per modality.
+
+Visible and infrared images take different routes through the network (E_V + E_S or
+E_I + E_S), so each modality is its own exported graph: ``<stem>_visible.mindir`` and
+``<stem>_infrared.mindir``. The batch dimension is dynamic.
+"""
+
+import os
+
+import mindspore as ms
+import numpy as np
+
+from src.datasets.records import INFRARED, VISIBLE
+from src.models.network import InferenceNetwork, build_network
+from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+
+EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
+
+
+def export_network(network, height, width, stem, file_format="MINDIR", modalities=(VISIBLE, INFRARED)):
+    """Write one file per modality; returns {modality: path}.
+
+    Args:
+        network: a trained VIReIDNetwork.
+        height, width: input image size in pixels; the batch size is left dynamic.
+        stem: output path without the ``_<modality>.<ext>`` ending (folders are created).
+    """
+    folder = os.path.dirname(os.path.abspath(stem))
+    os.makedirs(folder, exist_ok=True)
+    example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
+    written = {}
+    for modality in modalities:
+        cell = InferenceNetwork(network, modality)
+        path_stem = f"{stem}_{modality}"
+        ms.export(cell, example, file_name=path_stem, file_format=file_format)
+        written[modality] = path_stem + EXTENSIONS[file_format]
+        if not os.path.isfile(written[modality]):
+            raise RuntimeError(f"MindSpore reported no error but {written[modality]} was not written")
+    return written
+
+
+def export_from_config(cfg):
+    """Build the network of ``cfg.model``, load ``export.checkpoint`` and export it."""
+    if not cfg.export.checkpoint:
+        raise ValueError("set export.checkpoint to the network checkpoint to export")
+    network = build_network(cfg.model, checkpoint_num_classes(cfg.export.checkpoint))
+    print(load_network_checkpoint(network, cfg.export.checkpoint).summary())
+    network.set_train(False)
+    modalities = (VISIBLE, INFRARED) if cfg.export.modality == "both" else (cfg.export.modality,)
+    stem = cfg.export.file_name
+    if not os.path.isabs(stem) and not os.path.dirname(stem):
+        stem = os.path.join(cfg.output_dir, stem)
+    return export_network(network, cfg.data.height, cfg.data.width, stem, cfg.export.file_format, modalities)
+
+
+def random_images(batch_size, height, width, seed=0):
+    """A float32 (B, 3, H, W) batch of normalised-looking noise, for parity checks."""
+    return np.random.default_rng(seed).standard_normal((batch_size, 3, height, width)).astype(np.float32)
