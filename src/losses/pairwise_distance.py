@@ -10,7 +10,10 @@ def normalized_distances(features):
     Squared distances are clamped at 1e-12 before the square root so that the gradient
     stays finite on the diagonal (and for duplicate rows).
     """
-    unit = ops.L2Normalize(axis=1, epsilon=1e-12)(features)
+    # Same as ops.L2Normalize(axis=1, epsilon=1e-12), whose CPU gradient kernel took 1.65 s
+    # for 8 x 2048 features and grows with the batch (13 s at 64 rows); these elementwise ops
+    # differentiate in well under a millisecond.
+    unit = features * ops.rsqrt(ops.clamp((features * features).sum(axis=1, keepdims=True), min=1e-12))
     squared = 2.0 - 2.0 * ops.matmul(unit, unit.T)
     return ops.sqrt(ops.clamp(squared, min=1e-12))
 
