@@ -100,3 +100,26 @@ def test_schedule_warms_up_linearly_then_decays():
     np.testing.assert_allclose(rates[8:12], 0.1, rtol=1e-6)
     np.testing.assert_allclose(rates[12:], 0.01, rtol=1e-6)
     assert learning_rates(1.0, 3, 2, warmup_epochs=0, decay_epochs=[]).tolist() == [1.0] * 6
+
+
+class FiniteLossNaNGradientObjective(nn.Cell):
+    """Loss sqrt(|y - y|) = 0 everywhere, whose gradient is 0.5 / 0 * 0 = NaN."""
+
+    component_names = ("zero",)
+
+    def construct(self, outputs, labels):
+        first = outputs[0][:, 0]
+        loss = ops.sqrt(ops.abs(first - first)).sum()
+        return loss, (loss,)
+
+
+def test_non_finite_gradient_with_a_finite_loss_leaves_parameters_untouched():
+    network = ToyNetwork()
+    step = TrainStep(NetworkWithObjective(network, FiniteLossNaNGradientObjective()),
+                     nn.SGD(network.trainable_params(), 0.1))
+    before = weights_of(network)
+    total, _, finite = step(*make_batch())
+    assert float(total.asnumpy()) == 0.0 and not bool(finite.asnumpy())
+    after = weights_of(network)
+    for name in before:
+        np.testing.assert_array_equal(before[name], after[name])
