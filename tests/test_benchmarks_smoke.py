@@ -1,0 +1,92 @@
+"""Smoke runs of the benchmark scripts at toy size (ResNet-18, 32x16, 2 steps).
+
+They check that each script runs end to end and reports what it promises: the fields of
+every row, consistent figures, a step graph compiled once, parameter counts equal to
+independent closed forms, and exported features equal to the graph-mode ones.
+"""
+
+import importlib.util
+import os
+
+import mindspore as ms
+import pytest
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+TOY = ["--depth", "18", "--height", "32", "--width", "16", "--steps", "2", "--warmup", "0"]
+TRAIN_FIELDS = {"name", "depth", "batch", "size", "params_m", "compile_s", "ms_per_step", "max_ms_per_step",
+                "images_per_s", "peak_rss_mb", "graphs_compiled_first", "recompiles", "last_loss",
+                "onednn_max_cpu_isa", "load_before", "load_after"}
+# ResNet-18 without its ImageNet classifier: torchvision's 11,689,512 less fc (512 x 1000 + 1000).
+RESNET18_ENCODER = 11_689_512 - 513_000
+SYSU_IDS = 395
+# Branch heads on v (512-d): BN-neck scale (its shift is frozen) and a bias-free classifier.
+HEADS = 512 + 512 * SYSU_IDS
+# Gaussian bottleneck 512 -> 1024 -> 512 -> 2 x 256 (weights and biases) and its z classifier.
+BOTTLENECK = (512 * 1024 + 1024) + (1024 * 512 + 512) + (512 * 512 + 512) + 256 * SYSU_IDS
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(REPO_ROOT, "benchmarks", f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(autouse=True)
+def restore_mode():
+    mode = ms.get_context("mode")
+    yield
+    ms.set_context(mode=mode)
+
+
+def check_train_row(row, batch_images):
+    assert TRAIN_FIELDS <= set(row)
+    assert row["depth"] == 18 and row["size"] == "32x16"
+    assert row["ms_per_step"] > 0 and row["max_ms_per_step"] >= row["ms_per_step"]
+    assert row["images_per_s"] == pytest.approx(batch_images / (row["ms_per_step"] / 1e3), rel=1e-6)
+    assert row["compile_s"] > 0 and row["peak_rss_mb"] > 100
+    assert row["graphs_compiled_first"] >= 1
+    assert row["recompiles"] == 0
+
+
+def test_bench_train_single_branch_in_a_subprocess(capsys):
+    bench_train = load_script("bench_train")
+    rows = bench_train.main(TOY + ["--configs", "single_branch", "--batch_ids", "2", "--per_modality", "2"])
+    assert [row["name"] for row in rows] == ["single_branch"]
+    check_train_row(rows[0], batch_images=8)
+    assert rows[0]["onednn_max_cpu_isa"] == "AVX2"
+    assert rows[0]["params_m"] == pytest.approx((RESNET18_ENCODER + HEADS) / 1e6, abs=1e-9)
+    printed = capsys.readouterr().out
+    assert "single_branch" in printed and "load average" in printed
+
+
+def test_bench_train_full_against_no_bottleneck_prints_the_ratios(capsys):
+    bench_train = load_script("bench_train")
+    # One branch keeps the two compilations short; the rows still differ by one bottleneck.
+    rows = bench_train.main(TOY + ["--configs", "full", "no_bottleneck", "--batch_ids", "2", "--per_modality", "1",
+                                   "--in_process", "--model.branches", "[shared]"])
+    assert [row["name"] for row in rows] == ["full", "no_bottleneck"]
+    for row in rows:
+        check_train_row(row, batch_images=4)
+    full, base = rows
+    assert base["params_m"] == pytest.approx((RESNET18_ENCODER + HEADS) / 1e6, abs=1e-9)
+    assert full["params_m"] - base["params_m"] == pytest.approx(BOTTLENECK / 1e6, abs=1e-9)
+    printed = capsys.readouterr().out
+    ratio = full["ms_per_step"] / base["ms_per_step"]
+    assert f"full / no_bottleneck time: {ratio:.3f}x" in printed
+    assert f"{base['params_m']:.2f}M -> {full['params_m']:.2f}M" in printed
+
+
+def test_bench_infer_graph_and_mindir_agree(capsys):
+    bench_infer = load_script("bench_infer")
+    rows, difference, peak_rss_mb = bench_infer.main(TOY + ["--batch", "4"])
+    assert [row["name"] for row in rows] == ["graph (InferenceNetwork)", "MINDIR (GraphCell)"]
+    for row in rows:
+        assert row["encoders_per_image"] == 2  # default config: shared + visible-specific
+        assert row["first_call_s"] > 0 and row["ms_per_batch"] > 0
+        assert row["images_per_s"] == pytest.approx(4 / (row["ms_per_batch"] / 1e3), rel=1e-6)
+        assert {"load_before", "load_after"} <= set(row)
+    assert difference < 1e-4
+    assert peak_rss_mb > 100
+    assert "largest feature difference" in capsys.readouterr().out
