@@ -36,6 +36,14 @@ def conv(in_channels, out_channels, kernel_size, stride=1):
                      weight_init=HeNormal(mode="fan_out", nonlinearity="relu"))
 
 
+def _pad_with_zeros(x):
+    """(B, C, H, W) -> (B, C, H + 2, W + 2) with a border of zeros, batch size left dynamic."""
+    row = ops.zeros_like(x[:, :, :1, :])
+    x = ops.concat((row, x, row), axis=2)
+    column = ops.zeros_like(x[:, :, :, :1])
+    return ops.concat((column, x, column), axis=3)
+
+
 def batch_norm(channels, frozen=False):
     """BatchNorm2d with torchvision's constants; ``frozen`` keeps it on its moving statistics."""
     return nn.BatchNorm2d(channels, eps=BN_EPS, momentum=BN_MOMENTUM,
@@ -131,7 +139,9 @@ class ResNetEncoder(nn.Cell):
         self.relu = nn.ReLU()
         # torchvision pads the max pool with -inf; after ReLU zeros are equivalent (every
         # window holds a real value >= 0), and a zero-padded "valid" pool exports to MINDIR
-        # with a dynamic batch, where pad_mode="pad" fails to load.
+        # with a dynamic batch, where pad_mode="pad" fails to load. The zeros are
+        # concatenated rather than added with ops.pad, whose CPU backward kernel in
+        # MindSpore 2.10 hangs (spins forever) from the 18th training step of a process.
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
 
         strides = (1, 2, 2, last_stride)
@@ -154,7 +164,7 @@ class ResNetEncoder(nn.Cell):
 
     def feature_map(self, images):
         """(B, 3, H, W) -> last-stage map (B, output_dim, H', W')."""
-        x = self.maxpool(ops.pad(self.relu(self.bn1(self.conv1(images))), (1, 1, 1, 1)))
+        x = self.maxpool(_pad_with_zeros(self.relu(self.bn1(self.conv1(images)))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def construct(self, images):
