@@ -8,7 +8,6 @@ E_I + E_S), so each modality is its own exported graph: ``<stem>_visible.mindir`
 import os
 
 import mindspore as ms
-import numpy as np
 
 from src.datasets.records import INFRARED, VISIBLE
 from src.models.network import InferenceNetwork, build_network
@@ -52,7 +51,3 @@ def export_from_config(cfg):
         stem = os.path.join(cfg.output_dir, stem)
     return export_network(network, cfg.data.height, cfg.data.width, stem, cfg.export.file_format, modalities)
 
-
-def random_images(batch_size, height, width, seed=0):
-    """A float32 (B, 3, H, W) batch of normalised-looking noise, for parity checks."""
-    return np.random.default_rng(seed).standard_normal((batch_size, 3, height, width)).astype(np.float32)

@@ -105,6 +105,8 @@ class Trainer:
         cfg = self.cfg
         epochs = cfg.train.epochs
         start_epoch, start_step = self._start_position()
+        if cfg.train.save_initial and (start_epoch, start_step) == (0, 0):
+            self.checkpoints.save_network(self.network, 0, name="network_init.ckpt")
         if start_epoch >= epochs:
             self.logger.info("training already complete")
             return {"epochs": epochs, "network_checkpoint": self._final_path()}
