@@ -32,6 +32,8 @@ echo "run folder: $run_dir"
 cd "$REPO_ROOT"
 if [[ "$kind" == distribute ]]; then
   port="${MASTER_PORT:-$((8000 + RANDOM % 1000))}"
+  # msrun starts each worker with the "python" found on PATH: make it the interpreter used here
+  [[ "$PYTHON" == */* ]] && export PATH="$(dirname "$PYTHON"):$PATH"
   "$PYTHON" -m mindspore.parallel.cluster.run --worker_num="$workers" --local_worker_num="$workers" \
     --master_port="$port" --log_dir="$run_dir/msrun_logs" --join=True \
     train.py "${args[@]}" 2>&1 | tee "$run_dir/train.log"

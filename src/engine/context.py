@@ -25,8 +25,14 @@ class RunContext:
 
 
 def launched_by_msrun():
-    """True inside a worker that msrun started (it sets MS_ROLE and MS_WORKER_NUM)."""
-    return os.environ.get("MS_ROLE") == "MS_WORKER" and int(os.environ.get("MS_WORKER_NUM", "1")) > 1
+    """True inside a process that msrun started for a job of several workers.
+
+    msrun runs the script in every worker (MS_ROLE=MS_WORKER) and once more as the cluster's
+    scheduler (MS_ROLE=MS_SCHED); both must call ``init()``, which in the scheduler serves
+    the cluster until the workers finish.
+    """
+    return (os.environ.get("MS_ROLE") in ("MS_WORKER", "MS_SCHED")
+            and int(os.environ.get("MS_WORKER_NUM", "1")) > 1)
 
 
 def setup_context(device_target="CPU", device_id=0, graph_mode=True):

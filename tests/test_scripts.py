@@ -1,0 +1,40 @@
+"""Launch scripts: valid bash, and each refuses bad arguments with its usage line."""
+
+import glob
+import os
+import subprocess
+
+import pytest
+
+SCRIPTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+LAUNCHERS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(SCRIPTS_DIR, "run_*.sh")))
+
+
+def run_script(name, *args):
+    return subprocess.run(["bash", os.path.join(SCRIPTS_DIR, name), *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.mark.parametrize("name", LAUNCHERS + ["common.sh", "launch_train.sh"])
+def test_script_is_valid_bash(name):
+    assert subprocess.run(["bash", "-n", os.path.join(SCRIPTS_DIR, name)]).returncode == 0
+
+
+@pytest.mark.parametrize("name", [n for n in LAUNCHERS if n != "run_demo.sh"])
+def test_missing_arguments_print_usage(name):
+    result = run_script(name)
+    assert result.returncode == 2
+    assert f"usage: bash scripts/{name}" in result.stderr
+
+
+def test_bad_values_are_named(tmp_path):
+    result = run_script("run_standalone_train_cpu.sh", "market", str(tmp_path))
+    assert result.returncode == 2 and "DATASET must be sysu, regdb or llcm (got 'market')" in result.stderr
+    result = run_script("run_distribute_train_gpu.sh", "two", "sysu", str(tmp_path))
+    assert result.returncode == 2 and "N must be a positive number of devices" in result.stderr
+    result = run_script("run_eval.sh", "sysu", str(tmp_path / "missing"), "x.ckpt")
+    assert result.returncode == 2 and "is not a folder" in result.stderr
+    result = run_script("run_eval.sh", "sysu", str(tmp_path), str(tmp_path / "none.ckpt"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    result = run_script("run_regdb_trials.sh", "TPU", str(tmp_path))
+    assert result.returncode == 2 and "DEVICE must be CPU, GPU or Ascend" in result.stderr
