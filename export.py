@@ -10,16 +10,11 @@ feature of that modality. A bare STEM is written into output_dir.
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import ConfigError, add_help, load_config
+from src.config import load_config_or_exit
 
 
 def main(argv=None):
-    add_help(__doc__, argv)
-    try:
-        cfg = load_config(argv)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
+    cfg = load_config_or_exit(__doc__, argv)
     from src.engine.context import setup_context
     from src.engine.exporter import export_from_config
     setup_context(cfg.device_target, cfg.device_id, graph_mode=True)

@@ -9,16 +9,11 @@ train_log.jsonl, checkpoints/).
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import ConfigError, add_help, load_config
+from src.config import load_config_or_exit
 
 
 def main(argv=None):
-    add_help(__doc__, argv)
-    try:
-        cfg = load_config(argv)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
+    cfg = load_config_or_exit(__doc__, argv)
     from src.engine.trainer import Trainer  # imports MindSpore: after the config is known to be valid
     Trainer(cfg).run()
     return 0

@@ -339,7 +339,18 @@ def add_help(description, argv=None):
     """Print a usage message for ``-h``/``--help`` and exit; otherwise do nothing."""
     argv = sys.argv[1:] if argv is None else argv
     if "-h" in argv or "--help" in argv:
-        parser = argparse.ArgumentParser(description=description, usage="%(prog)s [--config_path FILE] [--key value ...]")
+        parser = argparse.ArgumentParser(description=description,
+                                         usage="%(prog)s [--config_path FILE] [--key value ...]")
         parser.epilog = "Options and their defaults: default_config.yaml (any key, nested as --section.key)."
         parser.print_help()
         sys.exit(0)
+
+
+def load_config_or_exit(description, argv=None):
+    """``load_config`` for entry points: ``-h`` prints usage, a ConfigError exits with status 2."""
+    add_help(description, argv)
+    try:
+        return load_config(argv)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        sys.exit(2)

@@ -38,3 +38,14 @@ def synthetic_regdb(tmp_path_factory):
 def synthetic_llcm(tmp_path_factory):
     """Root of a demo-size synthetic LLCM tree (30 ids, 64 x 32 JPEGs)."""
     return _synthetic_root(tmp_path_factory, "llcm")
+
+
+@pytest.fixture
+def pynative_mode():
+    """Run a test in PyNative mode, restoring the previous execution mode afterwards."""
+    import mindspore as ms
+
+    previous = ms.get_context("mode")
+    ms.set_context(mode=ms.PYNATIVE_MODE)
+    yield
+    ms.set_context(mode=previous)

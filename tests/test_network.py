@@ -14,12 +14,7 @@ Z_DIM = 8
 BATCH = 2
 
 
-@pytest.fixture(autouse=True)
-def pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
 def tiny(**kwargs):

@@ -14,12 +14,7 @@ from src.models.pretrained import (CheckpointMismatchError, load_network_checkpo
 from src.models.resnet import ResNetEncoder
 
 
-@pytest.fixture(autouse=True)
-def pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
 # ---- a torchvision ResNet state dict, written from torchvision's published layout ----

@@ -8,12 +8,7 @@ import pytest
 from src.models.resnet import ResNetEncoder
 
 
-@pytest.fixture(autouse=True)
-def pynative():
-    previous = ms.get_context("mode")
-    ms.set_context(mode=ms.PYNATIVE_MODE)
-    yield
-    ms.set_context(mode=previous)
+pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
 def images(batch=2, height=64, width=32, seed=0):

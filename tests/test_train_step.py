@@ -15,7 +15,9 @@ class ToyNetwork(nn.Cell):
         self.dense = nn.Dense(4, 3)
 
     def construct(self, visible, infrared, noise):
-        return self.dense(visible.reshape(visible.shape[0], -1)), self.dense(infrared.reshape(infrared.shape[0], -1)) + noise
+        flat_visible = visible.reshape(visible.shape[0], -1)
+        flat_infrared = infrared.reshape(infrared.shape[0], -1)
+        return self.dense(flat_visible), self.dense(flat_infrared) + noise
 
 
 class ToyObjective(nn.Cell):

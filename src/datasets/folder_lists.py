@@ -15,6 +15,29 @@ def require_path(path, expected):
     return path
 
 
+def read_path_list(root, path, is_valid, expected):
+    """Entries of a 'relative/path label' list file: (relative path, its '/' parts), in order.
+
+    Every line must pass ``is_valid(parts)`` (else a ValueError naming the line and
+    ``expected``) and name an existing image under ``root``. Blank lines are skipped; a list
+    without entries is an error. The label column is not read: labels come from identities.
+    """
+    entries = []
+    with open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            relative = line.split()[0].replace("\\", "/")
+            parts = relative.split("/")
+            if not is_valid(parts):
+                raise ValueError(f"{path}, line {number}: expected {expected}; got {line.strip()!r}")
+            require_path(os.path.join(root, relative), f"the image listed on line {number} of {path}")
+            entries.append((relative, parts))
+    if not entries:
+        raise ValueError(f"{path}: lists no images")
+    return entries
+
+
 def read_id_line(path):
     """Ids of an id file whose first line holds comma-separated integers (SYSU-MM01, LLCM)."""
     require_path(path, "an id file whose first line holds comma-separated ids")

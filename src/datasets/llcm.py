@@ -20,7 +20,7 @@ Layout and protocol, as found in the public LLCM / DEEN (CVPR 2023) code:
 import os
 import re
 
-from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, require_defaults,
+from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, read_path_list, require_defaults,
                                       require_path)
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 
@@ -78,22 +78,12 @@ class LLCM:
     def _read_train_list(self, modality):
         path = require_path(os.path.join(self.root, "idx", TRAIN_LISTS[modality]),
                             f"the LLCM {modality} training list of 'relative/path label' lines")
-        records = []
-        with open(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                relative = line.split()[0].replace("\\", "/")
-                parts = relative.split("/")
-                camera = CAMERA_FIELD.search(parts[-1])
-                if len(parts) < 3 or not parts[-2].isdigit() or camera is None:
-                    raise ValueError(f"{path}, line {number}: expected '<folder>/<id>/<id>_c<cam>_..."
-                                     f" <label>'; got {line.strip()!r}")
-                require_path(os.path.join(self.root, relative), f"the image listed on line {number} of {path}")
-                records.append(ImageRecord(relative, int(parts[-2]), int(camera.group(1)), modality))
-        if not records:
-            raise ValueError(f"{path}: lists no images")
-        return records
+        def is_valid(parts):
+            return len(parts) >= 3 and parts[-2].isdigit() and CAMERA_FIELD.search(parts[-1]) is not None
+
+        entries = read_path_list(self.root, path, is_valid, "'<folder>/<id>/<id>_c<cam>_... <label>'")
+        return [ImageRecord(relative, int(parts[-2]), int(CAMERA_FIELD.search(parts[-1]).group(1)), modality)
+                for relative, parts in entries]
 
     def train_records(self):
         """Visible then infrared training records, in idx-file order."""

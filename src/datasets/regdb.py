@@ -13,7 +13,7 @@ modality; its records carry camera 1 (visible) and camera 2 (thermal).
 
 import os
 
-from src.datasets.folder_lists import require_defaults, require_path
+from src.datasets.folder_lists import read_path_list, require_defaults, require_path
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 
 TRIALS = tuple(range(1, 11))
@@ -67,21 +67,11 @@ class RegDB:
         """(pid, relative path) pairs of one idx file, in file order."""
         path = require_path(self._idx_path(split, modality, trial),
                             f"a RegDB idx file of 'relative/path label' lines ({split}, {modality}, trial {trial})")
-        pairs = []
-        with open(path) as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                relative = line.split()[0].replace("\\", "/")
-                parts = relative.split("/")
-                if len(parts) < 3 or parts[0] != MODALITY_FOLDERS[modality] or not parts[1].isdigit():
-                    raise ValueError(f"{path}, line {number}: expected '{MODALITY_FOLDERS[modality]}/<id>/<file> "
-                                     f"<label>'; got {line.strip()!r}")
-                require_path(os.path.join(self.root, relative), f"the image listed on line {number} of {path}")
-                pairs.append((int(parts[1]), relative))
-        if not pairs:
-            raise ValueError(f"{path}: lists no images")
-        return pairs
+        folder = MODALITY_FOLDERS[modality]
+        entries = read_path_list(self.root, path,
+                                 lambda parts: len(parts) >= 3 and parts[0] == folder and parts[1].isdigit(),
+                                 f"'{folder}/<id>/<file> <label>'")
+        return [(int(parts[1]), relative) for relative, parts in entries]
 
     def train_records(self):
         """Visible then thermal records of the trial's training half, in idx-file order."""

@@ -114,7 +114,8 @@ class CheckpointManager:
         own = {param.name: param for param in train_step.get_parameters()}
         missing = sorted(set(own) - set(saved))
         unexpected = sorted(set(saved) - set(own))
-        mismatched = sorted(name for name in set(own) & set(saved) if tuple(own[name].shape) != tuple(saved[name].shape))
+        mismatched = sorted(name for name in set(own) & set(saved)
+                            if tuple(own[name].shape) != tuple(saved[name].shape))
         if missing or unexpected or mismatched:
             raise ValueError(
                 f"cannot resume from {path}: it does not fit this configuration "

@@ -9,7 +9,7 @@ pretrained weights), for the training identities of ``data.dataset``'s standard 
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import ConfigError, add_help, load_config
+from src.config import load_config_or_exit
 
 # Training identities of each dataset's standard training split.
 TRAINING_IDENTITIES = {"sysu": 395, "regdb": 206, "llcm": 713}
@@ -45,12 +45,7 @@ def format_counts(counts, total):
 
 
 def main(argv=None):
-    add_help(__doc__, argv)
-    try:
-        cfg = load_config(argv)
-    except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
+    cfg = load_config_or_exit(__doc__, argv)
     from src.models.network import build_network  # imports MindSpore: after the config is known to be valid
 
     num_classes = TRAINING_IDENTITIES[cfg.data.dataset]
