@@ -85,6 +85,7 @@ RANGES = {
     "eval.trials": (1, 10),
     "eval.batch_size": (1, None),
     "eval.max_rank": (1, None),
+    "export.onnx_batch_size": (1, None),
 }
 
 _TRUE = ("true", "yes", "on", "1")

@@ -100,3 +100,16 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_state(synthetic_sysu, tmp
     for file_name in ("network_e0001_s000000.ckpt", state["checkpoint"]):
         for name, value in ms.load_checkpoint(str(folder / file_name)).items():
             assert np.isfinite(value.asnumpy()).all(), f"{file_name}: {name}"
+
+
+def test_validation_split_selects_a_best_checkpoint(synthetic_sysu, tmp_path):
+    cfg = tiny_config(synthetic_sysu, tmp_path / "val", "--train.epochs", "1", "--data.val_ratio", "0.2",
+                      "--train.val_interval", "1", "--eval.flip_tta", "false")
+    trainer = Trainer(cfg)
+    held_out = {record.pid for record in trainer.val_records}
+    assert held_out and not held_out & {record.pid for record in trainer.train_records}
+    assert trainer.num_classes == len({record.pid for record in trainer.train_records})
+    trainer.run()
+    validation = [r for r in read_log(cfg.output_dir) if "val_mAP" in r]
+    assert len(validation) == 1 and 0.0 < validation[0]["val_mAP"] <= 1.0
+    assert os.path.isfile(os.path.join(cfg.output_dir, "checkpoints", "network_best.ckpt"))

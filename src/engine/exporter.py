@@ -2,12 +2,13 @@
 
 Visible and infrared images take different routes through the network (E_V + E_S or
 E_I + E_S), so each modality is its own exported graph: ``<stem>_visible.mindir`` and
-``<stem>_infrared.mindir``. The batch dimension is dynamic.
+``<stem>_infrared.mindir``. The batch dimension is dynamic (MINDIR) or fixed (ONNX).
 """
 
 import os
 
 import mindspore as ms
+import numpy as np
 
 from src.datasets.records import INFRARED, VISIBLE
 from src.models.network import InferenceNetwork, build_network
@@ -16,17 +17,22 @@ from src.models.pretrained import checkpoint_num_classes, load_network_checkpoin
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 
 
-def export_network(network, height, width, stem, file_format="MINDIR", modalities=(VISIBLE, INFRARED)):
+def export_network(network, height, width, stem, file_format="MINDIR", modalities=(VISIBLE, INFRARED),
+                   onnx_batch_size=32):
     """Write one file per modality; returns {modality: path}.
 
     Args:
         network: a trained VIReIDNetwork.
-        height, width: input image size in pixels; the batch size is left dynamic.
+        height, width: input image size in pixels. The batch size is dynamic in MINDIR;
+            MindSpore exports ONNX only with fixed shapes, so ONNX gets ``onnx_batch_size``.
         stem: output path without the ``_<modality>.<ext>`` ending (folders are created).
     """
     folder = os.path.dirname(os.path.abspath(stem))
     os.makedirs(folder, exist_ok=True)
-    example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
+    if file_format == "ONNX":
+        example = ms.Tensor(np.zeros((onnx_batch_size, 3, height, width), np.float32))
+    else:
+        example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
     written = {}
     for modality in modalities:
         cell = InferenceNetwork(network, modality)
@@ -49,5 +55,6 @@ def export_from_config(cfg):
     stem = cfg.export.file_name
     if not os.path.isabs(stem) and not os.path.dirname(stem):
         stem = os.path.join(cfg.output_dir, stem)
-    return export_network(network, cfg.data.height, cfg.data.width, stem, cfg.export.file_format, modalities)
+    return export_network(network, cfg.data.height, cfg.data.width, stem, cfg.export.file_format, modalities,
+                          cfg.export.onnx_batch_size)
 

@@ -64,7 +64,9 @@ class Branch(nn.Cell):
 
 
 def _l2_normalise(x):
-    return x / ops.clamp(ops.norm(x, dim=1, keepdim=True), min=1e-12)
+    # sqrt(sum + eps) rather than clamp(norm, eps): MindSpore's ONNX exporter rejects the
+    # Maximum node that clamp becomes; the results agree wherever the norm exceeds 1e-12.
+    return x / ops.sqrt((x * x).sum(axis=1, keepdims=True) + 1e-24)
 
 
 def _rows(stream, start, stop):
