@@ -48,7 +48,7 @@ def test_constraints_name_existing_keys():
 
 
 def test_preset_inheritance_and_override_order(tmp_path):
-    parent = write_yaml(tmp_path / "parent.yaml", {"seed": 7, "train": {"lr": 0.1, "epochs": 5}})
+    write_yaml(tmp_path / "parent.yaml", {"seed": 7, "train": {"lr": 0.1, "epochs": 5}})
     child = write_yaml(tmp_path / "child.yaml", {"base": "parent.yaml", "train": {"epochs": 9}})
     config = load_config(["--config_path", child, "--train.lr", "0.5"])
     assert config.seed == 7                      # from the parent

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from src.datasets.pipeline import iterate_test_batches
+from src.utils.progress import Progress
 
 
 def _clean_path(path):
@@ -140,12 +141,23 @@ class ImageFeatureExtractor:
         if not records:
             raise ValueError("no images to extract features from")
         rows = [None] * len(records)
-        for modality in sorted({record.modality for record in records}):
-            if modality not in self.feature_fns:
-                raise KeyError(f"no feature function for modality {modality!r} (have: {', '.join(self.feature_fns)})")
-            indices = [index for index, record in enumerate(records) if record.modality == modality]
-            batches = iterate_test_batches(self.root, [records[index] for index in indices], self.height, self.width,
-                                           self.batch_size, cache_dir=self.cache_dir, num_workers=self.num_workers)
-            for index, feature in zip(indices, extract_features(batches, self.feature_fns[modality], self.flip)):
-                rows[index] = feature
+        with Progress(len(records), "extracting features") as progress:
+            for modality in sorted({record.modality for record in records}):
+                if modality not in self.feature_fns:
+                    raise KeyError(f"no feature function for modality {modality!r} "
+                                   f"(have: {', '.join(self.feature_fns)})")
+                indices = [index for index, record in enumerate(records) if record.modality == modality]
+                batches = iterate_test_batches(self.root, [records[index] for index in indices], self.height,
+                                               self.width, self.batch_size, cache_dir=self.cache_dir,
+                                               num_workers=self.num_workers)
+                features = extract_features(_counted(batches, progress), self.feature_fns[modality], self.flip)
+                for index, feature in zip(indices, features):
+                    rows[index] = feature
         return np.stack(rows)
+
+
+def _counted(batches, progress):
+    """Yield the batches, counting each on ``progress`` once the consumer has processed it."""
+    for batch in batches:
+        yield batch
+        progress.update(len(batch))
