@@ -10,6 +10,7 @@ import pytest
 from src.config import load_config
 from src.engine import builders
 from src.engine.trainer import NonFiniteLossError, Trainer
+from src.utils.checkpoint_io import load_checkpoint
 
 
 def tiny_config(data_path, output_dir, *extra):
@@ -98,7 +99,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_state(synthetic_sysu, tmp
     assert (state["epoch"], state["step_in_epoch"]) == (1, 0)  # the end of the first epoch
     assert sorted(os.listdir(folder)) == ["network_e0001_s000000.ckpt", "state.json", "state_e0001_s000000.ckpt"]
     for file_name in ("network_e0001_s000000.ckpt", state["checkpoint"]):
-        for name, value in ms.load_checkpoint(str(folder / file_name)).items():
+        for name, value in load_checkpoint(str(folder / file_name)).items():
             assert np.isfinite(value.asnumpy()).all(), f"{file_name}: {name}"
 
 

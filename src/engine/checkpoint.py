@@ -15,6 +15,8 @@ import re
 
 import mindspore as ms
 
+from src.utils.checkpoint_io import load_checkpoint
+
 STATE_POINTER = "state.json"
 
 
@@ -110,7 +112,7 @@ class CheckpointManager:
         if position is None:
             return None
         path = os.path.join(self.directory, position["checkpoint"])
-        saved = ms.load_checkpoint(path)
+        saved = load_checkpoint(path)
         own = {param.name: param for param in train_step.get_parameters()}
         missing = sorted(set(own) - set(saved))
         unexpected = sorted(set(saved) - set(own))

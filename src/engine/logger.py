@@ -5,11 +5,7 @@ import os
 import sys
 import time
 
-
-def format_duration(seconds):
-    """Seconds as H:MM:SS."""
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+from src.utils.progress import format_duration
 
 
 class TrainingLogger:

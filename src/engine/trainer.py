@@ -11,9 +11,10 @@ from mindspore import nn
 from src.engine import builders
 from src.engine.checkpoint import CheckpointManager
 from src.engine.context import seed_everything, setup_context
-from src.engine.logger import TrainingLogger, format_duration
+from src.engine.logger import TrainingLogger
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
+from src.utils.progress import format_duration
 
 
 class NonFiniteLossError(RuntimeError):
@@ -93,7 +94,12 @@ class Trainer:
         self.best_score = position.get("best_score", -math.inf)
         self.logger.info(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
                          f"step {position['step_in_epoch']}")
-        return position["epoch"], position["step_in_epoch"]
+        epoch, step = position["epoch"], position["step_in_epoch"]
+        if step == self.steps_per_epoch:
+            # Stopped after the epoch's last step but before its checkpoint / validation.
+            self._end_of_epoch(epoch)
+            epoch, step = epoch + 1, 0
+        return epoch, step
 
     def _position(self, epoch, step_in_epoch):
         return {"epoch": epoch, "step_in_epoch": step_in_epoch, "steps_per_epoch": self.steps_per_epoch,
@@ -108,8 +114,9 @@ class Trainer:
         if cfg.train.save_initial and (start_epoch, start_step) == (0, 0):
             self.checkpoints.save_network(self.network, 0, name="network_init.ckpt")
         if start_epoch >= epochs:
-            self.logger.info("training already complete")
-            return {"epochs": epochs, "network_checkpoint": self._final_path()}
+            final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
+            self.logger.info(f"training already complete; network checkpoint: {final}")
+            return {"epochs": epochs, "network_checkpoint": final}
         iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
         component_names = ("loss",) + tuple(self.objective.component_names)
         started = time.perf_counter()
@@ -146,9 +153,6 @@ class Trainer:
         final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
         self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
         return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
-
-    def _final_path(self):
-        return os.path.join(self.checkpoints.directory, "network_last.ckpt")
 
     def _end_of_epoch(self, epoch):
         cfg = self.cfg

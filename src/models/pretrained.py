@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import mindspore as ms
 
+from src.utils.checkpoint_io import load_checkpoint
+
 TORCHVISION_BN_NAMES = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
                         "running_var": "moving_variance"}
 # A torchvision ResNet's BatchNorms: bn1, bn2, bn3 and the projection shortcut's downsample.1.
@@ -99,7 +101,7 @@ def mindspore_to_project_name(name):
 
 def _read_checkpoint(path):
     try:
-        checkpoint = ms.load_checkpoint(path)
+        checkpoint = load_checkpoint(path)
     except (OSError, ValueError, RuntimeError) as error:
         raise CheckpointMismatchError(f"cannot read checkpoint {path}: {error}") from error
     return {name: value.asnumpy() for name, value in checkpoint.items()}

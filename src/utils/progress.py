@@ -9,8 +9,9 @@ import sys
 import time
 
 
-def _format_duration(seconds):
-    seconds = int(round(seconds))
+def format_duration(seconds):
+    """Seconds as MM:SS, or H:MM:SS from an hour on."""
+    seconds = max(0, int(round(seconds)))
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
@@ -75,9 +76,9 @@ class Progress:
         rate = self.count / elapsed if elapsed > 0 else 0.0
         percent = 100.0 * self.count / self.total if self.total else 100.0
         if rate > 0 and self.count < self.total:
-            left = f"{_format_duration((self.total - self.count) / rate)} left"
+            left = f"{format_duration((self.total - self.count) / rate)} left"
         else:
-            left = f"{_format_duration(elapsed)} elapsed"
+            left = f"{format_duration(elapsed)} elapsed"
         return (f"{self.description}: {self.count}/{self.total} ({percent:5.1f}%) "
                 f"{rate:.1f} {self.unit}/s, {left}")
 
