@@ -81,6 +81,17 @@ def median_seconds(call, steps, warmup):
     return statistics.median(times[warmup:])
 
 
+def serve(train_step):
+    """The protocol of bench_train.py's serve mode: ready line, then one timed step per request."""
+    print("BENCH_READY", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "step":
+            break
+        start = time.perf_counter()
+        train_step()
+        print(f"BENCH_STEP {time.perf_counter() - start}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--batch", type=int, default=8, help="images per training step")
@@ -90,6 +101,9 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--num_classes", type=int, default=395)
     parser.add_argument("--infer_batch", type=int, default=32, help="feature-extraction batch (0: skip)")
+    parser.add_argument("--serve", action="store_true",
+                        help="step on request (bench_versus_torch.py): one training step per 'step' line on stdin, "
+                             "answered by 'BENCH_STEP <seconds>'")
     args = parser.parse_args(argv)
     if torch is None:
         print("bench_torch_reference: PyTorch is not installed in this environment; skipped "
@@ -111,10 +125,13 @@ def main(argv=None):
         optimizer.step()
         return loss.item()
 
+    model.train()
+    if args.serve:
+        serve(train_step)
+        return {}
     print(f"PyTorch {torch.__version__} eager, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s), "
           f"load average {os.getloadavg()[0]:.2f}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
-    model.train()
     train_s = median_seconds(train_step, args.steps, args.warmup)
     print(f"train ResNet-50 last stride 1, batch {args.batch}, {args.height}x{args.width}, {params:.2f}M params: "
           f"{train_s * 1e3:.0f} ms/step, {args.batch / train_s:.2f} images/s")

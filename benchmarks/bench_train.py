@@ -59,6 +59,8 @@ CONFIGURATIONS = {
 # the same as leaving the variable unset (which src/__init__.py would turn into AVX2).
 ISA_SETTINGS = {"AVX2": "AVX2", "default": "ALL"}
 ROW_MARKER = "BENCH_ROW "
+READY_MARKER = "BENCH_READY"
+STEP_MARKER = "BENCH_STEP "
 SYSU_TRAINING_IDS = 395
 # Paper Table 4 (one ResNet-50 branch at inference, as we read it): baseline 26.37M -> with
 # the bottleneck 29.41M parameters, and 1.09x the baseline's training time.
@@ -83,6 +85,7 @@ def parse_args(argv):
     parser.add_argument("--in_process", action="store_true",
                         help="measure in this process (no subprocess; peak RSS is then cumulative)")
     parser.add_argument("--worker", choices=tuple(CONFIGURATIONS), help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args, overrides = parser.parse_known_args(argv)
     if args.steps < 1 or args.warmup < 0:
         parser.error("--steps must be at least 1 and --warmup at least 0")
@@ -109,9 +112,13 @@ def random_batch(rng, batch_ids, per_modality, height, width, num_classes):
     return visible, infrared, labels
 
 
-def measure(name, cfg, steps, warmup, num_classes):
-    """Time the training step of ``cfg``'s network in this process; returns one row (dict)."""
-    load_before = os.getloadavg()[0]
+def build_timed_step(cfg, num_classes):
+    """The training step of ``cfg``'s network in this process.
+
+    Returns ``(network, step, call)``; ``call(index)`` runs one step on new random host inputs
+    (as in training, so a step that recompiled on new inputs would show) and returns
+    ``(seconds, loss, finite)``, timed up to and including the host read of the loss.
+    """
     setup_context(cfg.device_target, cfg.device_id, graph_mode=True)
     seed_everything(cfg.seed)
     network = build_network(cfg.model, num_classes)
@@ -120,27 +127,37 @@ def measure(name, cfg, steps, warmup, num_classes):
     optimizer = nn.Adam(parameters, learning_rate=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     step = TrainStep(NetworkWithObjective(network, objective), optimizer)
     step.set_train()
-
     rng = np.random.default_rng(cfg.seed)
-    batch = cfg.data.batch_ids * cfg.data.per_modality
-    noise_shape = network.noise_shape(batch)
-    times = []
-    # The phases (argument signatures) the step cell has compiled graphs for; growth after the
-    # first call means recompilation.
-    graphs_before = len(step.compile_cache)
-    graphs_after_first = None
-    for index in range(1 + warmup + steps):
-        # New host tensors every call, as in training: a step that recompiled on new inputs would show.
+    noise_shape = network.noise_shape(cfg.data.batch_ids * cfg.data.per_modality)
+
+    def call(index):
         visible, infrared, labels = (ms.Tensor(array) for array in random_batch(
             rng, cfg.data.batch_ids, cfg.data.per_modality, cfg.data.height, cfg.data.width, num_classes))
         noise = ms.Tensor(bottleneck_noise(cfg.seed, 0, 0, index, noise_shape))
         start = time.perf_counter()
         total, _, finite = step(visible, infrared, labels, noise)
         loss = float(total.asnumpy())
-        times.append(time.perf_counter() - start)
+        return time.perf_counter() - start, loss, bool(finite.asnumpy())
+
+    return network, step, call
+
+
+def measure(name, cfg, steps, warmup, num_classes):
+    """Time the training step of ``cfg``'s network in this process; returns one row (dict)."""
+    load_before = os.getloadavg()[0]
+    network, step, call = build_timed_step(cfg, num_classes)
+    batch = cfg.data.batch_ids * cfg.data.per_modality
+    times = []
+    # The phases (argument signatures) the step cell has compiled graphs for; growth after the
+    # first call means recompilation.
+    graphs_before = len(step.compile_cache)
+    graphs_after_first = None
+    for index in range(1 + warmup + steps):
+        seconds, loss, finite = call(index)
+        times.append(seconds)
         if index == 0:
             graphs_after_first = len(step.compile_cache)
-        if not (np.isfinite(loss) and bool(finite.asnumpy())):
+        if not (np.isfinite(loss) and finite):
             raise RuntimeError(f"{name}: non-finite loss {loss} at call {index + 1}")
     graphs_after_all = len(step.compile_cache)
     timed = times[1 + warmup:]
@@ -163,6 +180,20 @@ def measure(name, cfg, steps, warmup, num_classes):
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
     }
+
+
+def serve(cfg, num_classes, commands=sys.stdin, replies=sys.stdout):
+    """Step on request, for paired comparisons (bench_versus_torch.py): one training step per
+    ``step`` line read from ``commands``, answered by ``STEP <seconds>``; stops at anything else."""
+    _, _, call = build_timed_step(cfg, num_classes)
+    print(READY_MARKER, file=replies, flush=True)
+    for index, line in enumerate(commands):
+        if line.strip() != "step":
+            break
+        seconds, loss, finite = call(index)
+        if not (np.isfinite(loss) and finite):
+            raise RuntimeError(f"non-finite loss {loss} at step {index + 1}")
+        print(f"{STEP_MARKER}{seconds}", file=replies, flush=True)
 
 
 def isa_in_use(isa_value):
@@ -225,6 +256,9 @@ def main(argv=None):
     args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
     if args.worker:
         cfg = load_config(config_argv(args, overrides, args.worker))
+        if args.serve:
+            serve(cfg, args.num_classes)
+            return []
         row = measure(args.worker, cfg, args.steps, args.warmup, args.num_classes)
         print(ROW_MARKER + json.dumps(row), flush=True)
         return [row]

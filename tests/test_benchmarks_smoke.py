@@ -6,7 +6,9 @@ independent closed forms, and exported features equal to the graph-mode ones.
 """
 
 import importlib.util
+import io
 import os
+import sys
 
 import mindspore as ms
 import pytest
@@ -90,3 +92,29 @@ def test_bench_infer_graph_and_mindir_agree(capsys):
     assert difference < 1e-4
     assert peak_rss_mb > 100
     assert "largest feature difference" in capsys.readouterr().out
+
+
+def test_bench_train_serves_one_timed_step_per_request():
+    bench_train = load_script("bench_train")
+    args, overrides = bench_train.parse_args(TOY + ["--batch_ids", "2", "--per_modality", "1"])
+    cfg = bench_train.load_config(bench_train.config_argv(args, overrides, "single_branch"))
+    replies = io.StringIO()
+    bench_train.serve(cfg, SYSU_IDS, commands=io.StringIO("step\nstep\nstop\nstep\n"), replies=replies)
+    lines = replies.getvalue().splitlines()
+    assert lines[0] == bench_train.READY_MARKER
+    assert len(lines) == 3 and all(line.startswith(bench_train.STEP_MARKER) for line in lines[1:])
+    assert all(float(line[len(bench_train.STEP_MARKER):]) > 0 for line in lines[1:])
+
+
+def test_bench_versus_torch_names_a_worker_that_cannot_start():
+    bench_versus_torch = load_script("bench_versus_torch")
+    with pytest.raises(RuntimeError, match="PyTorch worker stopped .* before BENCH_READY"):
+        bench_versus_torch.Worker("PyTorch", [sys.executable, "-c", "import sys; sys.exit(3)"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch (see bench_torch_reference.py)")
+def test_bench_versus_torch_pairs_every_round():
+    bench_versus_torch = load_script("bench_versus_torch")
+    result = bench_versus_torch.main(["--torch_python", sys.executable, "--depth", "18", "--height", "32",
+                                      "--width", "16", "--rounds", "3", "--warmup", "1"])
+    assert len(result["pairs"]) == 3 and all(ms_s > 0 and torch_s > 0 for ms_s, torch_s in result["pairs"])
