@@ -82,14 +82,16 @@ def median_seconds(call, steps, warmup):
 
 
 def serve(train_step):
-    """The protocol of bench_train.py's serve mode: ready line, then one timed step per request."""
-    print("BENCH_READY", flush=True)
+    """A paired-timing worker (benchmarks/paired.py): ready line, then one timed step per request."""
+    from paired import READY_MARKER, STEP_MARKER
+
+    print(READY_MARKER, flush=True)
     for line in sys.stdin:
         if line.strip() != "step":
             break
         start = time.perf_counter()
         train_step()
-        print(f"BENCH_STEP {time.perf_counter() - start}", flush=True)
+        print(f"{STEP_MARKER}{time.perf_counter() - start}", flush=True)
 
 
 def main(argv=None):
@@ -102,8 +104,7 @@ def main(argv=None):
     parser.add_argument("--num_classes", type=int, default=395)
     parser.add_argument("--infer_batch", type=int, default=32, help="feature-extraction batch (0: skip)")
     parser.add_argument("--serve", action="store_true",
-                        help="step on request (bench_versus_torch.py): one training step per 'step' line on stdin, "
-                             "answered by 'BENCH_STEP <seconds>'")
+                        help="serve as a paired-timing worker (benchmarks/paired.py, bench_versus_torch.py)")
     args = parser.parse_args(argv)
     if torch is None:
         print("bench_torch_reference: PyTorch is not installed in this environment; skipped "

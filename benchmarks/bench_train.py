@@ -35,12 +35,15 @@ import time
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
 
+sys.path.insert(0, os.path.join(REPO_ROOT, "benchmarks"))
+
 import src  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA=AVX2 unless already set, before mindspore loads)
 
 import mindspore as ms  # noqa: E402
 import numpy as np  # noqa: E402
 from mindspore import nn  # noqa: E402
 
+from paired import READY_MARKER, STEP_MARKER, alternate, ratio_quartiles  # noqa: E402
 from src.config import load_config  # noqa: E402
 from src.engine.context import seed_everything, setup_context  # noqa: E402
 from src.engine.trainer import bottleneck_noise  # noqa: E402
@@ -59,8 +62,6 @@ CONFIGURATIONS = {
 # the same as leaving the variable unset (which src/__init__.py would turn into AVX2).
 ISA_SETTINGS = {"AVX2": "AVX2", "default": "ALL"}
 ROW_MARKER = "BENCH_ROW "
-READY_MARKER = "BENCH_READY"
-STEP_MARKER = "BENCH_STEP "
 SYSU_TRAINING_IDS = 395
 # Paper Table 4 (one ResNet-50 branch at inference, as we read it): baseline 26.37M -> with
 # the bottleneck 29.41M parameters, and 1.09x the baseline's training time.
@@ -82,6 +83,9 @@ def parse_args(argv):
                         help="ONEDNN_MAX_CPU_ISA for the measuring subprocesses (default: no cap)")
     parser.add_argument("--compare_isa", action="store_true",
                         help="measure the first of --configs with both ISA settings")
+    parser.add_argument("--paired", action="store_true",
+                        help="time the configurations in alternation (warm workers, one step each per round; "
+                             "benchmarks/paired.py) and print per-round time ratios")
     parser.add_argument("--in_process", action="store_true",
                         help="measure in this process (no subprocess; peak RSS is then cumulative)")
     parser.add_argument("--worker", choices=tuple(CONFIGURATIONS), help=argparse.SUPPRESS)
@@ -183,8 +187,8 @@ def measure(name, cfg, steps, warmup, num_classes):
 
 
 def serve(cfg, num_classes, commands=sys.stdin, replies=sys.stdout):
-    """Step on request, for paired comparisons (bench_versus_torch.py): one training step per
-    ``step`` line read from ``commands``, answered by ``STEP <seconds>``; stops at anything else."""
+    """Serve as a paired-timing worker (benchmarks/paired.py): one training step per ``step``
+    line read from ``commands``, answered by ``BENCH_STEP <seconds>``; stops at anything else."""
     _, _, call = build_timed_step(cfg, num_classes)
     print(READY_MARKER, file=replies, flush=True)
     for index, line in enumerate(commands):
@@ -208,8 +212,8 @@ def isa_in_use(isa_value):
     return "unknown (oneDNN printed no ISA line)"
 
 
-def run_subprocess(args, overrides, name, isa):
-    """Measure configuration ``name`` in a fresh interpreter with ONEDNN_MAX_CPU_ISA for ``isa``."""
+def worker_command(args, overrides, name):
+    """Command line of a worker process for configuration ``name`` (this script, ``--worker``)."""
     command = [sys.executable, os.path.abspath(__file__), "--worker", name,
                "--batch_ids", str(args.batch_ids), "--per_modality", str(args.per_modality),
                "--height", str(args.height), "--width", str(args.width), "--steps", str(args.steps),
@@ -218,8 +222,14 @@ def run_subprocess(args, overrides, name, isa):
         command += ["--config_path", args.config_path]
     if args.depth is not None:
         command += ["--depth", str(args.depth)]
+    return command + list(overrides)
+
+
+def run_subprocess(args, overrides, name, isa):
+    """Measure configuration ``name`` in a fresh interpreter with ONEDNN_MAX_CPU_ISA for ``isa``."""
+    command = worker_command(args, overrides, name)
     env = dict(os.environ, ONEDNN_MAX_CPU_ISA=ISA_SETTINGS[isa])
-    result = subprocess.run(command + list(overrides), env=env, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     rows = [json.loads(line[len(ROW_MARKER):]) for line in result.stdout.splitlines() if line.startswith(ROW_MARKER)]
     if result.returncode != 0 or len(rows) != 1:
         raise RuntimeError(f"benchmark of {name!r} (ONEDNN_MAX_CPU_ISA={ISA_SETTINGS[isa]}) failed with exit code "
@@ -251,6 +261,26 @@ def ratios(rows):
             "params_base_m": base["params_m"], "params_full_m": full["params_m"]}
 
 
+def run_paired(args, overrides):
+    """--paired: median ms/step per configuration over rounds of alternating steps, and the
+    full / no_bottleneck per-round time ratios; returns ``{name: [seconds per round]}``."""
+    if len(args.configs) < 2:
+        raise SystemExit("--paired needs at least two --configs")
+    commands = {name: worker_command(args, overrides, name) + ["--serve"] for name in args.configs}
+    env = dict(os.environ, ONEDNN_MAX_CPU_ISA=ISA_SETTINGS[args.onednn_isa])
+    times = alternate(commands, max(args.warmup, 1), args.steps, env=env)
+    images = 2 * args.batch_ids * args.per_modality
+    for name, seconds in times.items():
+        median = statistics.median(seconds)
+        print(f"{name:<15} {median * 1e3:9.0f} ms/step {images / median:8.2f} images/s (median of {args.steps} rounds)")
+    if "full" in times and "no_bottleneck" in times:
+        low, median, high = ratio_quartiles(times["full"], times["no_bottleneck"])
+        print(f"full / no_bottleneck time, per round: median {median:.3f}x (interquartile {low:.3f}-{high:.3f}x; "
+              f"paper Table 4: {PAPER_TIME_RATIO}x)")
+    print(f"1-minute load average at end {os.getloadavg()[0]:.2f}")
+    return times
+
+
 def main(argv=None):
     """Run the benchmark and print its table; returns the rows (dicts), and the ISA comparison."""
     args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
@@ -275,6 +305,8 @@ def main(argv=None):
         print(f"default / AVX2 time: {rows[1]['ms_per_step'] / rows[0]['ms_per_step']:.2f}x")
         return rows
 
+    if args.paired:
+        return run_paired(args, overrides)
     if args.in_process:
         if os.environ.get("ONEDNN_MAX_CPU_ISA") != ISA_SETTINGS[args.onednn_isa]:
             raise SystemExit(f"--in_process measures under this process's ONEDNN_MAX_CPU_ISA "

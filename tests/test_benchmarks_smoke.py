@@ -106,10 +106,20 @@ def test_bench_train_serves_one_timed_step_per_request():
     assert all(float(line[len(bench_train.STEP_MARKER):]) > 0 for line in lines[1:])
 
 
-def test_bench_versus_torch_names_a_worker_that_cannot_start():
-    bench_versus_torch = load_script("bench_versus_torch")
-    with pytest.raises(RuntimeError, match="PyTorch worker stopped .* before BENCH_READY"):
-        bench_versus_torch.Worker("PyTorch", [sys.executable, "-c", "import sys; sys.exit(3)"])
+def test_a_paired_worker_that_cannot_start_is_named_with_its_exit_code():
+    paired = load_script("paired")
+    with pytest.raises(RuntimeError, match=r"PyTorch worker stopped \(exit code 3\) before BENCH_READY"):
+        paired.Worker("PyTorch", [sys.executable, "-c", "import sys; sys.exit(3)"])
+
+
+def test_bench_train_paired_alternates_warm_workers(capsys):
+    bench_train = load_script("bench_train")
+    times = bench_train.main(TOY + ["--configs", "full", "no_bottleneck", "--batch_ids", "2", "--per_modality", "1",
+                                    "--model.branches", "[shared]", "--paired", "--steps", "3", "--warmup", "1"])
+    assert sorted(times) == ["full", "no_bottleneck"]
+    assert all(len(seconds) == 3 and min(seconds) > 0 for seconds in times.values())
+    printed = capsys.readouterr().out
+    assert "full / no_bottleneck time, per round: median" in printed
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch (see bench_torch_reference.py)")
