@@ -28,6 +28,7 @@ CHOICES = {
     "data.epoch_definition": ("ids", "images"),
     "model.depth": (18, 34, 50),
     "model.last_stride": (1, 2),
+    "model.pointwise_grad": ("auto", "conv", "builtin"),
     "model.branches": ("shared", "specific"),
     "model.shared_bottleneck": ("gaussian", "deterministic", "none"),
     "model.specific_bottleneck": ("gaussian", "deterministic", "none"),

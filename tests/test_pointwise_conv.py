@@ -6,6 +6,7 @@ import pytest
 from mindspore import nn, ops
 
 from src.models.pointwise_conv import PointwiseConv2d
+from src.models import resnet
 from src.models.resnet import ResNetEncoder, conv
 
 
@@ -61,13 +62,28 @@ def test_has_the_parameter_layout_of_nn_conv2d():
     assert [(p.name, p.shape) for p in layer.get_parameters()] == [("weight", (4, 8, 1, 1))]
 
 
-def test_resnet_uses_it_for_every_unstrided_pointwise_convolution_only():
-    assert isinstance(conv(8, 4, 1), PointwiseConv2d)
-    assert not isinstance(conv(8, 4, 1, stride=2), PointwiseConv2d)
-    assert not isinstance(conv(8, 4, 3), PointwiseConv2d)
-    encoder = ResNetEncoder(depth=50, last_stride=1)
-    pointwise = {name for name, cell in encoder.cells_and_names() if isinstance(cell, PointwiseConv2d)}
+def pointwise_layers(encoder):
+    return {name for name, cell in encoder.cells_and_names() if isinstance(cell, PointwiseConv2d)}
+
+
+def test_resnet_uses_it_for_every_unstrided_pointwise_convolution_when_asked():
+    assert isinstance(conv(8, 4, 1, pointwise_grad="conv"), PointwiseConv2d)
+    assert not isinstance(conv(8, 4, 1, stride=2, pointwise_grad="conv"), PointwiseConv2d)
+    assert not isinstance(conv(8, 4, 3, pointwise_grad="conv"), PointwiseConv2d)
+    pointwise = pointwise_layers(ResNetEncoder(depth=50, last_stride=1, pointwise_grad="conv"))
     # conv1 and conv3 of all 16 blocks, and the unstrided projections of layer1 and layer4.
     assert len(pointwise) == 34
     assert {"layer1.0.downsample.0", "layer4.0.downsample.0"} <= pointwise
     assert "layer2.0.downsample.0" not in pointwise
+    assert not pointwise_layers(ResNetEncoder(depth=50, pointwise_grad="builtin"))
+
+
+def test_auto_follows_the_device_target(monkeypatch):
+    assert len(pointwise_layers(ResNetEncoder(depth=18, last_stride=1, pointwise_grad="auto"))) == 1
+    monkeypatch.setattr(resnet.ms, "get_context", lambda key: "GPU" if key == "device_target" else None)
+    assert not pointwise_layers(ResNetEncoder(depth=18, last_stride=1, pointwise_grad="auto"))
+
+
+def test_an_unknown_choice_is_refused():
+    with pytest.raises(ValueError, match="pointwise_grad must be one of"):
+        ResNetEncoder(depth=18, pointwise_grad="fast")

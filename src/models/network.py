@@ -27,11 +27,12 @@ class Branch(nn.Cell):
     z_mean, z_scale, z_logits)`` with one (field order and shapes: ``src.models.outputs``).
     """
 
-    def __init__(self, num_classes, depth, last_stride, frozen_stages, bottleneck, hidden_dims, z_dim):
+    def __init__(self, num_classes, depth, last_stride, frozen_stages, bottleneck, hidden_dims, z_dim,
+                 pointwise_grad="auto"):
         super().__init__()
         if bottleneck not in BOTTLENECK_KINDS:
             raise ValueError(f"bottleneck must be one of {BOTTLENECK_KINDS}, got {bottleneck!r}")
-        self.encoder = ResNetEncoder(depth, last_stride, frozen_stages)
+        self.encoder = ResNetEncoder(depth, last_stride, frozen_stages, pointwise_grad)
         observation_dim = self.encoder.output_dim
         self.neck = BNNeck(observation_dim)
         self.classifier = identity_classifier(observation_dim, num_classes)
@@ -79,7 +80,7 @@ class VIReIDNetwork(nn.Cell):
 
     Args:
         num_classes: training identities C.
-        depth, last_stride, frozen_stages: of every ResNet encoder (``ResNetEncoder``).
+        depth, last_stride, frozen_stages, pointwise_grad: of every ResNet encoder (``ResNetEncoder``).
         use_shared: build E_S (streams ``shared_visible``, ``shared_infrared``).
         use_specific: build E_V and E_I (streams ``visible``, ``infrared``).
         shared_bottleneck, specific_bottleneck: "gaussian", "deterministic" or "none".
@@ -97,7 +98,8 @@ class VIReIDNetwork(nn.Cell):
 
     def __init__(self, num_classes, depth=50, last_stride=1, frozen_stages=-1, use_shared=True,
                  use_specific=True, shared_bottleneck="gaussian", specific_bottleneck="gaussian",
-                 hidden_dims=(1024, 512), z_dim=256, test_feature="v", test_branches="all"):
+                 hidden_dims=(1024, 512), z_dim=256, test_feature="v", test_branches="all",
+                 pointwise_grad="auto"):
         super().__init__()
         if not (use_shared or use_specific):
             raise ValueError("the network needs the shared branch, the specific branches or both")
@@ -111,7 +113,8 @@ class VIReIDNetwork(nn.Cell):
             raise ValueError("test_branches 'specific' needs use_specific")
 
         def branch(bottleneck):
-            return Branch(num_classes, depth, last_stride, frozen_stages, bottleneck, tuple(hidden_dims), z_dim)
+            return Branch(num_classes, depth, last_stride, frozen_stages, bottleneck, tuple(hidden_dims), z_dim,
+                          pointwise_grad)
 
         self.use_shared = use_shared
         self.use_specific = use_specific
@@ -229,6 +232,7 @@ def build_network(model_cfg, num_classes):
         z_dim=model_cfg["z_dim"],
         test_feature=model_cfg["test_feature"],
         test_branches=model_cfg["test_branches"],
+        pointwise_grad=model_cfg["pointwise_grad"],
     )
     network.pretrained_reports = {}
     if model_cfg["pretrained"]:

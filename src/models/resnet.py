@@ -13,6 +13,7 @@ The encoder returns the observation v: global average pooling of the last stage,
 configurable; 1 (the re-id default) doubles both spatial sides of the last feature map.
 """
 
+import mindspore as ms
 from mindspore import nn, ops
 from mindspore.common.initializer import HeNormal
 
@@ -28,16 +29,18 @@ ARCHITECTURES = {
     50: ("bottleneck", (3, 4, 6, 3)),
 }
 STAGE_WIDTHS = (64, 128, 256, 512)
+POINTWISE_GRADS = ("auto", "conv", "builtin")
 EXPANSION = {"basic": 1, "bottleneck": 4}
 
 
-def conv(in_channels, out_channels, kernel_size, stride=1):
+def conv(in_channels, out_channels, kernel_size, stride=1, pointwise_grad="builtin"):
     """Bias-free convolution with symmetric padding kernel_size // 2 (torchvision's).
 
-    1x1 stride-1 convolutions are ``PointwiseConv2d``: the same layer with a faster gradient.
+    With ``pointwise_grad="conv"``, 1x1 stride-1 convolutions are ``PointwiseConv2d``: the
+    same layer with an input gradient that is faster on CPU.
     """
     weight_init = HeNormal(mode="fan_out", nonlinearity="relu")
-    if kernel_size == 1 and stride == 1:
+    if kernel_size == 1 and stride == 1 and pointwise_grad == "conv":
         return PointwiseConv2d(in_channels, out_channels, weight_init)
     return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, pad_mode="pad",
                      padding=kernel_size // 2, has_bias=False, weight_init=weight_init)
@@ -57,15 +60,16 @@ def batch_norm(channels, frozen=False):
                           use_batch_statistics=False if frozen else None)
 
 
-def projection(in_channels, out_channels, stride, frozen):
+def projection(in_channels, out_channels, stride, frozen, pointwise_grad):
     """Shortcut projection (1x1 convolution + BN) used when shape or stride change."""
-    return nn.SequentialCell([conv(in_channels, out_channels, 1, stride), batch_norm(out_channels, frozen)])
+    return nn.SequentialCell([conv(in_channels, out_channels, 1, stride, pointwise_grad),
+                              batch_norm(out_channels, frozen)])
 
 
 class BasicBlock(nn.Cell):
     """Two 3x3 convolutions with an identity or projected shortcut (ResNet-18/34)."""
 
-    def __init__(self, in_channels, width, stride=1, frozen=False):
+    def __init__(self, in_channels, width, stride=1, frozen=False, pointwise_grad="builtin"):
         super().__init__()
         out_channels = width * EXPANSION["basic"]
         self.conv1 = conv(in_channels, width, 3, stride)
@@ -75,7 +79,7 @@ class BasicBlock(nn.Cell):
         self.relu = nn.ReLU()
         self.downsample = None
         if stride != 1 or in_channels != out_channels:
-            self.downsample = projection(in_channels, out_channels, stride, frozen)
+            self.downsample = projection(in_channels, out_channels, stride, frozen, pointwise_grad)
 
     def construct(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
@@ -89,19 +93,19 @@ class BasicBlock(nn.Cell):
 class BottleneckBlock(nn.Cell):
     """1x1 -> 3x3 (strided) -> 1x1 convolutions with a shortcut (ResNet-50)."""
 
-    def __init__(self, in_channels, width, stride=1, frozen=False):
+    def __init__(self, in_channels, width, stride=1, frozen=False, pointwise_grad="builtin"):
         super().__init__()
         out_channels = width * EXPANSION["bottleneck"]
-        self.conv1 = conv(in_channels, width, 1)
+        self.conv1 = conv(in_channels, width, 1, pointwise_grad=pointwise_grad)
         self.bn1 = batch_norm(width, frozen)
         self.conv2 = conv(width, width, 3, stride)
         self.bn2 = batch_norm(width, frozen)
-        self.conv3 = conv(width, out_channels, 1)
+        self.conv3 = conv(width, out_channels, 1, pointwise_grad=pointwise_grad)
         self.bn3 = batch_norm(out_channels, frozen)
         self.relu = nn.ReLU()
         self.downsample = None
         if stride != 1 or in_channels != out_channels:
-            self.downsample = projection(in_channels, out_channels, stride, frozen)
+            self.downsample = projection(in_channels, out_channels, stride, frozen, pointwise_grad)
 
     def construct(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
@@ -125,9 +129,14 @@ class ResNetEncoder(nn.Cell):
         frozen_stages: -1 freezes nothing; N >= 0 freezes the stem and stages 1..N: their
             parameters get ``requires_grad=False`` and their BatchNorms always use the
             moving statistics, whatever ``set_train`` says.
+        pointwise_grad: input gradient of the 1x1 stride-1 convolutions: "conv" (a forward
+            convolution, ``PointwiseConv2d``: ~4% faster training steps on CPU, ~12% more peak
+            memory there), "builtin" (MindSpore's), or "auto": "conv" when the context's device
+            target is CPU, else "builtin" (unmeasured on GPU / Ascend, so left as it was).
+            Forward values, parameters and exported graphs are the same either way.
     """
 
-    def __init__(self, depth=50, last_stride=1, frozen_stages=-1):
+    def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="auto"):
         super().__init__()
         if depth not in ARCHITECTURES:
             raise ValueError(f"ResNet depth must be one of {sorted(ARCHITECTURES)}, got {depth}")
@@ -135,6 +144,10 @@ class ResNetEncoder(nn.Cell):
             raise ValueError(f"last_stride must be 1 or 2, got {last_stride}")
         if not -1 <= frozen_stages <= 4:
             raise ValueError(f"frozen_stages must be in -1..4, got {frozen_stages}")
+        if pointwise_grad not in POINTWISE_GRADS:
+            raise ValueError(f"pointwise_grad must be one of {POINTWISE_GRADS}, got {pointwise_grad!r}")
+        if pointwise_grad == "auto":
+            pointwise_grad = "conv" if ms.get_context("device_target") == "CPU" else "builtin"
         kind, blocks_per_stage = ARCHITECTURES[depth]
         block = BLOCKS[kind]
         self.depth = depth
@@ -158,7 +171,7 @@ class ResNetEncoder(nn.Cell):
             frozen = index + 1 <= frozen_stages
             blocks = []
             for position in range(count):
-                blocks.append(block(in_channels, width, stride if position == 0 else 1, frozen))
+                blocks.append(block(in_channels, width, stride if position == 0 else 1, frozen, pointwise_grad))
                 in_channels = width * EXPANSION[kind]
             stages.append(nn.SequentialCell(blocks))
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
