@@ -55,7 +55,7 @@ class TrainStep(nn.Cell):
             grads = self.hyper_map(ops.partial(_unscale, self.loss_scale), grads)
         if self.reducer is not None:
             grads = self.reducer(grads)
-        finite = ops.logical_and(ops.isfinite(total), all_finite(grads))
+        finite = ops.logical_and(ops.isfinite(total), ms.amp.all_finite(grads))
         if finite:
             self.optimizer(grads)
         return total, components, finite
@@ -63,25 +63,3 @@ class TrainStep(nn.Cell):
 
 def _unscale(scale, grad):
     return grad / scale
-
-
-_HYPER_MAP = ops.HyperMap()
-_sum_in_float32 = ops.MultitypeFuncGraph("sum_in_float32")
-
-
-@_sum_in_float32.register("Tensor")
-def _sum_tensor(tensor):
-    return ops.sum(tensor, dtype=ms.float32)
-
-
-def all_finite(tensors):
-    """Scalar bool: no element of any tensor in ``tensors`` is NaN or infinite.
-
-    Tests the float32 sum of every element: a NaN or an infinity in any tensor makes that sum
-    non-finite (+inf and -inf together give NaN). It was measured ~100x faster on CPU than
-    ``ms.amp.all_finite`` (ResNet-50 gradients: ~1 ms against 120-170 ms, 6% of a training
-    step), whose per-tensor boolean reductions are slow there. The only false alarm is a sum of
-    finite values beyond float32's range (~3.4e38), i.e. gradients of ~1e31 each, which no
-    usable step produces.
-    """
-    return ops.isfinite(ops.addn(_HYPER_MAP(_sum_in_float32, tensors)))
