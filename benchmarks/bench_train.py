@@ -16,10 +16,12 @@ call, so only the step is timed, not the data pipeline.
     python benchmarks/bench_train.py [--config_path CFG] [--batch_ids P] [--per_modality K]
         [--height H] [--width W] [--steps N] [--warmup W] [--depth 50]
         [--configs full no_bottleneck single_branch] [--onednn_isa {AVX2,default}]
-        [--compare_isa] [--section.key value ...]
+        [--compare_isa] [--paired] [--section.key value ...]
 
 ``--compare_isa`` runs the first configuration once with ONEDNN_MAX_CPU_ISA=AVX2 and once with
 oneDNN's default (no cap) and prints both rows and the ISA oneDNN reports using in each.
+``--paired`` steps warm workers of the configurations in alternation and prints per-round time
+ratios (benchmarks/paired.py; benchmarks/README.md says why).
 Other ``--section.key value`` options are configuration overrides (src.config).
 """
 
@@ -34,7 +36,6 @@ import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO_ROOT)
-
 sys.path.insert(0, os.path.join(REPO_ROOT, "benchmarks"))
 
 import src  # noqa: E402,F401  (sets ONEDNN_MAX_CPU_ISA=AVX2 unless already set, before mindspore loads)
@@ -67,6 +68,8 @@ SYSU_TRAINING_IDS = 395
 # the bottleneck 29.41M parameters, and 1.09x the baseline's training time.
 PAPER_PARAMS_M = (26.37, 29.41)
 PAPER_TIME_RATIO = 1.09
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--config_path", default="", help="preset YAML (default: default_config.yaml alone)")
