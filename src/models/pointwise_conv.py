@@ -5,9 +5,10 @@ convolution, with the weight's two channel axes swapped. MindSpore 2.10 runs con
 CPU through oneDNN's im2col + GEMM path on plain NCHW tensors, where the backward-data kernel
 of a 1x1 convolution is up to 2x slower than the forward kernel of the same size (ResNet-50
 layer4 at 256x128, batch 8: 55 ms against 24 ms for 2048 -> 512 channels). Computing the input
-gradient as a forward convolution takes ~100 ms off a 1.9 s ResNet-50 training step there
-(benchmarks/README.md). The weight gradient is MindSpore's own kernel; values agree with the
-built-in gradient to float32 rounding (tests/test_pointwise_conv.py).
+gradient as a forward convolution takes ~80 ms (4%) off a 1.86 s ResNet-50 training step
+there, for ~11% more peak memory (README, Performance). The weight gradient is MindSpore's
+own kernel; values agree with the built-in gradient to float32 rounding
+(tests/test_pointwise_conv.py).
 
 Parameters, names, initialisation and the forward graph are those of ``nn.Conv2d``, so
 checkpoints, pretrained-weight maps and exported models do not see the difference.

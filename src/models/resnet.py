@@ -130,7 +130,7 @@ class ResNetEncoder(nn.Cell):
             parameters get ``requires_grad=False`` and their BatchNorms always use the
             moving statistics, whatever ``set_train`` says.
         pointwise_grad: input gradient of the 1x1 stride-1 convolutions: "conv" (a forward
-            convolution, ``PointwiseConv2d``: ~4% faster training steps on CPU, ~12% more peak
+            convolution, ``PointwiseConv2d``: ~4% faster training steps on CPU, ~11% more peak
             memory there), "builtin" (MindSpore's), or "auto": "conv" when the context's device
             target is CPU, else "builtin" (unmeasured on GPU / Ascend, so left as it was).
             Forward values, parameters and exported graphs are the same either way.
