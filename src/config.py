@@ -63,6 +63,8 @@ RANGES = {
     "model.frozen_stages": (-1, 4),
     "model.hidden_dims": (1, None),
     "model.z_dim": (1, None),
+    "model.base_width": (1, None),
+    "model.initial_scale": (1e-3, None),
     "loss.label_smoothing": (0.0, 1.0),
     "loss.metric_weight": (0.0, None),
     "loss.rll_margin": (0.0, None),

@@ -151,6 +151,21 @@ def test_gaussian_bottleneck_samples_in_training_only():
     np.testing.assert_allclose(mean4, mean1, rtol=1e-6)
 
 
+@pytest.mark.parametrize("initial_scale", [0.01, 0.5])
+def test_gaussian_bottleneck_starts_at_the_requested_scale(initial_scale):
+    # The scale bias sets sigma; the weights' contribution at initialisation is a small spread around it.
+    bottleneck = InformationBottleneck(16, (32,), Z_DIM, stochastic=True, initial_scale=initial_scale)
+    v = ms.Tensor(np.random.default_rng(3).standard_normal((64, 16)).astype(np.float32) * 0.05)
+    _, mean, scale = (t.asnumpy() for t in bottleneck(v))
+    assert abs(np.median(scale) - initial_scale) < 0.2 * initial_scale
+    zero_weights = InformationBottleneck(16, (32,), Z_DIM, stochastic=True, initial_scale=initial_scale)
+    last = zero_weights.mlp[-1]
+    last.weight.set_data(ms.Tensor(np.zeros(last.weight.shape, np.float32)))
+    np.testing.assert_allclose(zero_weights(v)[2].asnumpy(), initial_scale, rtol=1e-5)
+    with pytest.raises(ValueError, match="initial_scale"):
+        InformationBottleneck(16, (32,), Z_DIM, stochastic=True, initial_scale=1e-5)
+
+
 def test_deterministic_bottleneck_has_zero_scale_and_z_equal_to_mean():
     bottleneck = InformationBottleneck(16, (32,), Z_DIM, stochastic=False)
     bottleneck.set_train(True)

@@ -93,3 +93,20 @@ def test_training_runs_past_the_steps_where_mindspore_kernels_hung():
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "finished" in result.stdout
+
+
+@pytest.mark.parametrize("base_width", [16, 32])
+def test_base_width_scales_every_stage(base_width):
+    encoder = ResNetEncoder(depth=18, base_width=base_width)
+    assert encoder.output_dim == 8 * base_width
+    assert encoder(images()).shape == (2, 8 * base_width)
+    # Every convolution's channel counts scale with the width, so the parameters scale by its square
+    # (BatchNorm parameters, linear in the width, are excluded).
+    conv_params = {name: p.size for name, p in encoder.parameters_and_names() if "conv" in name or "downsample.0" in name}
+    reference = {name: p.size for name, p in ResNetEncoder(depth=18).parameters_and_names()
+                 if "conv" in name or "downsample.0" in name}
+    assert conv_params.keys() == reference.keys()
+    for name, size in conv_params.items():
+        ratio = base_width / 64
+        expected = reference[name] * ratio * (1 if name == "conv1.weight" else ratio)
+        assert size == expected, name

@@ -7,6 +7,10 @@ inference z = mu. Deterministic (the authors' release): the MLP ends in z_dim ou
 z = mu and the scale is zeros.
 """
 
+import math
+
+import mindspore as ms
+import numpy as np
 from mindspore import nn, ops
 
 # Keeps sigma away from 0 so that log-densities of z stay finite.
@@ -21,14 +25,21 @@ class InformationBottleneck(nn.Cell):
         hidden_dims: hidden layer sizes, each followed by ReLU.
         z_dim: size of z.
         stochastic: True for the Gaussian bottleneck, False for the deterministic one.
+        initial_scale: sigma at initialisation (the scale outputs' bias is set so that
+            softplus(bias) + floor equals it). With a zero bias sigma starts at softplus(0)
+            ~ 0.69 while the means of different images differ by ~0.01-0.06, so z would
+            start as noise and the z-heads would train on noise until Adam had walked the
+            bias down by several units, thousands of steps.
 
     ``noise`` is the standard-normal draw used in training (the trainer draws it on the
     host so that resumed runs sample exactly as uninterrupted ones); when it is None, the
     draw happens in the graph. It is ignored in inference and by the deterministic variant.
     """
 
-    def __init__(self, in_dim, hidden_dims=(1024, 512), z_dim=256, stochastic=True):
+    def __init__(self, in_dim, hidden_dims=(1024, 512), z_dim=256, stochastic=True, initial_scale=0.01):
         super().__init__()
+        if stochastic and not initial_scale > SCALE_FLOOR:
+            raise ValueError(f"initial_scale must exceed the scale floor {SCALE_FLOOR}, got {initial_scale}")
         self.z_dim = z_dim
         self.stochastic = stochastic
         layers = []
@@ -36,8 +47,12 @@ class InformationBottleneck(nn.Cell):
         for hidden in hidden_dims:
             layers += [nn.Dense(width, hidden), nn.ReLU()]
             width = hidden
-        layers.append(nn.Dense(width, 2 * z_dim if stochastic else z_dim))
-        self.mlp = nn.SequentialCell(layers)
+        output = nn.Dense(width, 2 * z_dim if stochastic else z_dim)
+        if stochastic:
+            bias = np.zeros(2 * z_dim, dtype=np.float32)
+            bias[z_dim:] = _inverse_softplus(initial_scale - SCALE_FLOOR)
+            output.bias.set_data(ms.Tensor(bias))
+        self.mlp = nn.SequentialCell(layers + [output])
 
     def construct(self, v, noise=None):
         out = self.mlp(v)
@@ -50,3 +65,8 @@ class InformationBottleneck(nn.Cell):
         if noise is None:
             noise = ops.standard_normal(mean.shape)
         return mean + scale * noise, mean, scale
+
+
+def _inverse_softplus(y):
+    """x with softplus(x) = y, for y > 0."""
+    return math.log(math.expm1(y))

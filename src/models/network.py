@@ -28,11 +28,11 @@ class Branch(nn.Cell):
     """
 
     def __init__(self, num_classes, depth, last_stride, frozen_stages, bottleneck, hidden_dims, z_dim,
-                 pointwise_grad="auto"):
+                 pointwise_grad="auto", base_width=64, initial_scale=0.01):
         super().__init__()
         if bottleneck not in BOTTLENECK_KINDS:
             raise ValueError(f"bottleneck must be one of {BOTTLENECK_KINDS}, got {bottleneck!r}")
-        self.encoder = ResNetEncoder(depth, last_stride, frozen_stages, pointwise_grad)
+        self.encoder = ResNetEncoder(depth, last_stride, frozen_stages, pointwise_grad, base_width)
         observation_dim = self.encoder.output_dim
         self.neck = BNNeck(observation_dim)
         self.classifier = identity_classifier(observation_dim, num_classes)
@@ -41,7 +41,7 @@ class Branch(nn.Cell):
         self.z_classifier = None
         if self.has_bottleneck:
             self.bottleneck = InformationBottleneck(observation_dim, hidden_dims, z_dim,
-                                                    stochastic=bottleneck == "gaussian")
+                                                    stochastic=bottleneck == "gaussian", initial_scale=initial_scale)
             self.z_classifier = identity_classifier(z_dim, num_classes)
 
     def construct(self, images, noise=None):
@@ -80,11 +80,13 @@ class VIReIDNetwork(nn.Cell):
 
     Args:
         num_classes: training identities C.
-        depth, last_stride, frozen_stages, pointwise_grad: of every ResNet encoder (``ResNetEncoder``).
+        depth, last_stride, frozen_stages, pointwise_grad, base_width: of every ResNet encoder
+            (``ResNetEncoder``).
         use_shared: build E_S (streams ``shared_visible``, ``shared_infrared``).
         use_specific: build E_V and E_I (streams ``visible``, ``infrared``).
         shared_bottleneck, specific_bottleneck: "gaussian", "deterministic" or "none".
-        hidden_dims, z_dim: bottleneck MLP hidden sizes and representation size.
+        hidden_dims, z_dim, initial_scale: bottleneck MLP hidden sizes, representation size and
+            the Gaussian's sigma at initialisation (``InformationBottleneck``).
         test_feature: "v" (BN-neck output), "z" (bottleneck mean) or "both".
         test_branches: "all", "shared" or "specific": whose features form the test feature.
 
@@ -99,7 +101,7 @@ class VIReIDNetwork(nn.Cell):
     def __init__(self, num_classes, depth=50, last_stride=1, frozen_stages=-1, use_shared=True,
                  use_specific=True, shared_bottleneck="gaussian", specific_bottleneck="gaussian",
                  hidden_dims=(1024, 512), z_dim=256, test_feature="v", test_branches="all",
-                 pointwise_grad="auto"):
+                 pointwise_grad="auto", base_width=64, initial_scale=0.01):
         super().__init__()
         if not (use_shared or use_specific):
             raise ValueError("the network needs the shared branch, the specific branches or both")
@@ -114,7 +116,7 @@ class VIReIDNetwork(nn.Cell):
 
         def branch(bottleneck):
             return Branch(num_classes, depth, last_stride, frozen_stages, bottleneck, tuple(hidden_dims), z_dim,
-                          pointwise_grad)
+                          pointwise_grad, base_width, initial_scale)
 
         self.use_shared = use_shared
         self.use_specific = use_specific
@@ -233,6 +235,8 @@ def build_network(model_cfg, num_classes):
         test_feature=model_cfg["test_feature"],
         test_branches=model_cfg["test_branches"],
         pointwise_grad=model_cfg["pointwise_grad"],
+        base_width=model_cfg["base_width"],
+        initial_scale=model_cfg["initial_scale"],
     )
     network.pretrained_reports = {}
     if model_cfg["pretrained"]:

@@ -28,7 +28,9 @@ ARCHITECTURES = {
     34: ("basic", (3, 4, 6, 3)),
     50: ("bottleneck", (3, 4, 6, 3)),
 }
-STAGE_WIDTHS = (64, 128, 256, 512)
+# Stage widths are base_width * STAGE_MULTIPLIERS; torchvision's (and ImageNet weights') base is 64.
+STAGE_MULTIPLIERS = (1, 2, 4, 8)
+TORCHVISION_BASE_WIDTH = 64
 POINTWISE_GRADS = ("auto", "conv", "builtin")
 EXPANSION = {"basic": 1, "bottleneck": 4}
 
@@ -134,9 +136,13 @@ class ResNetEncoder(nn.Cell):
             memory there), "builtin" (MindSpore's), or "auto": "conv" when the context's device
             target is CPU, else "builtin" (unmeasured on GPU / Ascend, so left as it was).
             Forward values, parameters and exported graphs are the same either way.
+        base_width: channels of the stem and the first stage; stage s has base_width * 2^s.
+            64 is torchvision's ResNet (the only width ImageNet weights fit); a narrower
+            network costs about (base_width / 64)^2 of the compute, for CPU runs from scratch.
     """
 
-    def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="auto"):
+    def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="auto",
+                 base_width=TORCHVISION_BASE_WIDTH):
         super().__init__()
         if depth not in ARCHITECTURES:
             raise ValueError(f"ResNet depth must be one of {sorted(ARCHITECTURES)}, got {depth}")
@@ -146,16 +152,20 @@ class ResNetEncoder(nn.Cell):
             raise ValueError(f"frozen_stages must be in -1..4, got {frozen_stages}")
         if pointwise_grad not in POINTWISE_GRADS:
             raise ValueError(f"pointwise_grad must be one of {POINTWISE_GRADS}, got {pointwise_grad!r}")
+        if base_width < 1:
+            raise ValueError(f"base_width must be a positive channel count, got {base_width}")
         if pointwise_grad == "auto":
             pointwise_grad = "conv" if ms.get_context("device_target") == "CPU" else "builtin"
         kind, blocks_per_stage = ARCHITECTURES[depth]
         block = BLOCKS[kind]
         self.depth = depth
-        self.output_dim = STAGE_WIDTHS[-1] * EXPANSION[kind]
+        self.base_width = base_width
+        stage_widths = tuple(base_width * multiplier for multiplier in STAGE_MULTIPLIERS)
+        self.output_dim = stage_widths[-1] * EXPANSION[kind]
 
         stem_frozen = frozen_stages >= 0
-        self.conv1 = conv(3, 64, 7, stride=2)
-        self.bn1 = batch_norm(64, stem_frozen)
+        self.conv1 = conv(3, base_width, 7, stride=2)
+        self.bn1 = batch_norm(base_width, stem_frozen)
         self.relu = nn.ReLU()
         # torchvision pads the max pool with -inf; after ReLU zeros are equivalent (every
         # window holds a real value >= 0), and a zero-padded "valid" pool exports to MINDIR
@@ -165,9 +175,9 @@ class ResNetEncoder(nn.Cell):
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2)
 
         strides = (1, 2, 2, last_stride)
-        in_channels = 64
+        in_channels = base_width
         stages = []
-        for index, (width, count, stride) in enumerate(zip(STAGE_WIDTHS, blocks_per_stage, strides)):
+        for index, (width, count, stride) in enumerate(zip(stage_widths, blocks_per_stage, strides)):
             frozen = index + 1 <= frozen_stages
             blocks = []
             for position in range(count):
