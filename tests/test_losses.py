@@ -175,13 +175,18 @@ def _softplus(x):
     return np.logaddexp(0, x)
 
 
+# Identity-major, K = 2: row i's negative is the first row of the next identity.
+MI_LABELS = np.array([4, 4, 1, 1, 7, 7], np.int32)
+MI_PARTNERS = np.array([2, 2, 4, 4, 0, 0])
+
+
 def test_jensen_shannon_mutual_information_matches_numpy():
     v, z = RNG.standard_normal((6, 10)).astype(np.float32), RNG.standard_normal((6, 4)).astype(np.float32)
     estimator = AdversarialMutualInformation(10, 4, hidden=16)
     joint = _np_critic(estimator, v, z)
-    marginal = _np_critic(estimator, v, np.roll(z, 1, axis=0))
+    marginal = _np_critic(estimator, v, z[MI_PARTNERS])
     expected = np.mean(-_softplus(-joint)) - np.mean(_softplus(marginal))
-    assert _value(estimator(Tensor(v), Tensor(z))) == pytest.approx(expected, abs=1e-5)
+    assert _value(estimator(Tensor(v), Tensor(z), Tensor(MI_LABELS))) == pytest.approx(expected, abs=1e-5)
 
 
 # ---------------------------------------------------------------- where gradients go
@@ -228,13 +233,13 @@ def test_critic_and_encoder_receive_opposite_signs_through_the_mi_term():
     estimator = AdversarialMutualInformation(10, 4, hidden=16)
     critic = estimator.critic
 
-    def plain_bound(observation, representation):
-        shuffled = ops.concat((representation[-1:], representation[:-1]))
-        joint, marginal = critic(observation, representation), critic(observation, shuffled)
+    def plain_bound(observation, representation, labels):
+        negatives = representation[Tensor(MI_PARTNERS.astype(np.int32))]
+        joint, marginal = critic(observation, representation), critic(observation, negatives)
         return (-ops.softplus(-joint)).mean() - ops.softplus(marginal).mean()
 
     weights = critic.trainable_params()
-    inputs = (Tensor(v), Tensor(z))
+    inputs = (Tensor(v), Tensor(z), Tensor(MI_LABELS))
     (adv_v, adv_z), adv_w = ms.grad(estimator, grad_position=(0, 1), weights=weights)(*inputs)
     (plain_v, plain_z), plain_w = ms.grad(plain_bound, grad_position=(0, 1), weights=weights)(*inputs)
     # Inputs (encoder, bottleneck): the ordinary gradient, so descending the loss lowers I_JS.
@@ -253,10 +258,11 @@ def test_mi_critic_step_raises_the_bound():
     estimator = AdversarialMutualInformation(10, 4, hidden=16)
     optimizer = ms.nn.Adam(estimator.trainable_params(), learning_rate=0.01)
     train = ms.nn.TrainOneStepCell(estimator, optimizer)
-    before = _value(estimator(Tensor(v), Tensor(z)))
+    inputs = (Tensor(v), Tensor(z), Tensor(np.arange(8, dtype=np.int32)))
+    before = _value(estimator(*inputs))
     for _ in range(20):
-        train(Tensor(v), Tensor(z))
-    assert _value(estimator(Tensor(v), Tensor(z))) > before + 0.2
+        train(*inputs)
+    assert _value(estimator(*inputs)) > before + 0.2
 
 
 def test_bad_arguments_raise():

@@ -12,6 +12,7 @@ from src.losses.cross_entropy import LabelSmoothingCrossEntropy
 from src.losses.divergences import js_divergence, kl_divergence
 from src.losses.objective import TrainObjective, build_objective
 from src.losses.ranked_list import RankedListLoss
+from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS, Z, Z_LOGITS, Z_MEAN, Z_SCALE
 
 ALL_STREAMS = SHARED_STREAMS + SPECIFIC_STREAMS
@@ -56,7 +57,8 @@ def graph_mode():
     (SPECIFIC_STREAMS, SPECIFIC_STREAMS, {"metric": "triplet"}, ("cls", "metric", "vsd")),
     (ALL_STREAMS, ALL_STREAMS, {"vsd": False, "vcd": False, "vml": False}, ("cls", "metric", "dml")),
     (ALL_STREAMS, ALL_STREAMS, {"cib": True, "vsd": False, "vcd": False, "vml": False, "metric": "none"},
-     ("cls", "dml", "cib")),
+     ("cls", "cib")),
+    (SHARED_STREAMS, SHARED_STREAMS, {"cib": True, "vsd": False, "vcd": False, "vml": False}, ("cls", "metric", "cib")),
 ])
 def test_active_terms_follow_the_network_and_options(streams, bottlenecks, options, expected):
     objective = _objective(streams, bottlenecks, **options)
@@ -97,14 +99,32 @@ def test_full_objective_values_and_weights():
     assert total == pytest.approx(weighted, rel=1e-5)
 
 
-def test_triplet_metric_and_cib_term_enter_the_total():
+def test_cib_supervises_z_only_and_adds_beta_times_the_estimates():
     options = {"metric": "triplet", "triplet_margin": 0.5, "cib": True, "vsd": False, "vcd": False, "vml": False,
-               "cib_critic_hidden": 8, "beta": 2.5, "dml_weight": 0.0}
+               "cib_critic_hidden": 8, "beta": 2.5, "metric_weight": 0.7}
     objective = _objective(**options)
     assert len(objective.mutual_information) == 3  # B_S (both shared streams pooled), B_V, B_I
-    total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
+    outputs = _outputs(ALL_STREAMS, ALL_STREAMS)
+    labels = Tensor(LABELS)
+    total, components = _numbers(objective(outputs, labels))
     named = dict(zip(objective.component_names, components))
-    assert total == pytest.approx(named["cls"] + named["metric"] + 2.5 * named["cib"], rel=1e-5)
+    sv, si, v, i = outputs
+
+    ce = LabelSmoothingCrossEntropy(CLASSES, 0.1)
+    cls = sum(float(ce(stream[Z_LOGITS], labels).asnumpy()) for stream in outputs)
+    triplet = BatchHardTripletLoss(0.5)
+    pooled_labels = Tensor(np.concatenate([LABELS, LABELS]))
+    metric = sum(float(triplet(ops.concat((first[Z], second[Z])), pooled_labels).asnumpy()) for first, second in
+                 ((sv, si), (v, i)))
+    shared, visible, infrared = objective.mutual_information
+    cib = sum(float(estimator(observation, representation, estimator_labels).asnumpy())
+              for estimator, observation, representation, estimator_labels in (
+                  (shared, ops.concat((sv[FEATURE], si[FEATURE])), ops.concat((sv[Z], si[Z])), pooled_labels),
+                  (visible, v[FEATURE], v[Z], labels), (infrared, i[FEATURE], i[Z], labels)))
+    assert named["cls"] == pytest.approx(cls, abs=1e-5)
+    assert named["metric"] == pytest.approx(metric, abs=1e-5)
+    assert named["cib"] == pytest.approx(cib, abs=1e-5)
+    assert total == pytest.approx(cls + 0.7 * metric + 2.5 * cib, rel=1e-5)
 
 
 def test_graph_mode_matches_pynative(graph_mode):
@@ -146,12 +166,14 @@ def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
     estimator = objective.mutual_information[0]
     ms.set_context(mode=ms.PYNATIVE_MODE)
 
+    # LABELS pooled over the two shared streams: [0, 0, 3, 3, 0, 0, 3, 3].
+    partners = Tensor(np.array([2, 2, 4, 4, 6, 6, 0, 0], np.int32))
+
     def plain(observation, representation):
         observation = ops.concat((observation, outputs[1][FEATURE]))
         representation = ops.concat((representation, outputs[1][Z]))
-        shuffled = ops.concat((representation[-1:], representation[:-1]))
         joint = estimator.critic(observation, representation)
-        marginal = estimator.critic(observation, shuffled)
+        marginal = estimator.critic(observation, representation[partners])
         return 2.0 * ((-ops.softplus(-joint)).mean() - ops.softplus(marginal).mean())
 
     critic_weights = estimator.critic.trainable_params()
@@ -168,8 +190,10 @@ def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
 def test_conflicting_or_bad_options_raise():
     with pytest.raises(ValueError, match="loss.vsd"):
         _objective(cib=True)
-    with pytest.raises(ValueError, match="needs a bottleneck"):
+    with pytest.raises(ValueError, match="needs a bottleneck on every branch"):
         _objective(ALL_STREAMS, (), cib=True, vsd=False, vcd=False, vml=False)
+    with pytest.raises(ValueError, match="needs a bottleneck on every branch"):
+        _objective(ALL_STREAMS, SHARED_STREAMS, cib=True, vsd=False, vcd=False, vml=False)
     with pytest.raises(ValueError, match="metric"):
         _objective(metric="contrastive")
     with pytest.raises(ValueError, match="a branch has both"):

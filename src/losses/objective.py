@@ -2,10 +2,17 @@
 
     L_train = L_cls + metric_weight * L_metric + alpha * L_DML + beta * (L_VSD + L_VCD + L_VML)
 
-or, for the conventional IB baseline (``cib``), ``beta * I_JS(v; z)`` in place of the
-variational terms (the I(z; y) part of that baseline is the cross-entropy on z, already in
-L_cls). Which terms exist follows the network: per-stream terms only where the stream has a
-bottleneck, DML only with both branches.
+or, for the conventional IB baseline (``cib``, Table 3 rows 7-9),
+
+    L_train = L_cls(z) + metric_weight * L_metric(z) + beta * I_JS(v; z)
+
+where the cross-entropy on z is the I(z; y) term of that baseline. Conventional IB "does
+not explicitly enforce any constraints to the observation" (Table 3's footnote), so with
+``cib`` v gets no re-id loss: no cross-entropy on the observation head, no metric loss on
+v, no DML. The network keeps its BN neck and observation classifier (the neck gives the v
+test feature, the classifier keeps one checkpoint layout for every row); the classifier
+simply receives no gradient. Which terms exist follows the network: per-stream terms only
+where the stream has a bottleneck, DML only with both branches.
 
 Choices this project made where the paper is silent (all per-head terms are summed):
 - L_cls: label-smoothing cross-entropy on every classifier head, i.e. the observation head
@@ -19,7 +26,9 @@ Choices this project made where the paper is silent (all per-head terms are summ
 - L_DML: per modality, between the specific and the shared stream's observation heads.
 - L_VSD: summed over the two specific streams. L_VCD, L_VML: on the shared branch.
 - ``cib`` replaces VSD/VCD/VML: asking for both is an error rather than a silent choice.
-  One critic per bottleneck (B_S on the two shared streams pooled, B_V, B_I).
+  It trains every branch as a conventional IB, so every branch needs a bottleneck. One
+  critic per bottleneck (B_S on the two shared streams pooled, B_V, B_I); its negative
+  pairs take z from another identity (``negative_partners`` in mutual_information.py).
 ``components`` report each term unweighted, in the order of ``component_names``.
 """
 
@@ -69,7 +78,7 @@ class TrainObjective(nn.Cell):
     def __init__(self, num_classes, stream_names, bottleneck_streams, observation_dim, z_dim,
                  label_smoothing=0.1, metric="ranked_list", metric_weight=1.0, rll_margin=0.4,
                  rll_alpha=1.2, rll_temperature=10.0, triplet_margin=0.3, dml_weight=8.0, beta=2.0,
-                 vsd=True, vcd=True, vml=True, detach_teacher=True, cib=False, cib_critic_hidden=1024):
+                 vsd=True, vcd=True, vml=True, detach_teacher=True, cib=False, cib_critic_hidden=1609):
         super().__init__()
         stream_names = tuple(stream_names)
         bottleneck_streams = tuple(bottleneck_streams)
@@ -86,9 +95,9 @@ class TrainObjective(nn.Cell):
         if cib and (vsd or vcd or vml):
             raise ValueError("loss.cib (conventional IB) replaces VSD, VCD and VML: set loss.vsd, "
                              "loss.vcd and loss.vml to false to use it")
-        if cib and not bottleneck_streams:
-            raise ValueError("loss.cib needs a bottleneck (model.shared_bottleneck or "
-                             "model.specific_bottleneck other than none)")
+        if cib and set(bottleneck_streams) != set(stream_names):
+            raise ValueError("loss.cib needs a bottleneck on every branch it trains (model.shared_bottleneck "
+                             "and model.specific_bottleneck other than none for the branches in model.branches)")
 
         self.stream_names = stream_names
         self.branch_pairs = _branch_pairs(stream_names)
@@ -111,7 +120,9 @@ class TrainObjective(nn.Cell):
             names += ("metric",)
         self.metric_weight = float(metric_weight)
 
-        self.use_dml = set(stream_names) == set(SHARED_STREAMS + SPECIFIC_STREAMS)
+        # The observation v is supervised unless the branches are trained as a conventional IB.
+        self.supervise_observation = not cib
+        self.use_dml = self.supervise_observation and set(stream_names) == set(SHARED_STREAMS + SPECIFIC_STREAMS)
         if self.use_dml:
             self.mutual_learning = DeepMutualLearning()
             # (specific, shared) stream indices per modality.
@@ -156,8 +167,9 @@ class TrainObjective(nn.Cell):
         pooled_labels = ops.concat((labels, labels))
 
         cls = 0.0
-        for index in range(len(self.stream_names)):
-            cls = cls + self.classification(outputs[index][LOGITS], labels)
+        if self.supervise_observation:
+            for index in range(len(self.stream_names)):
+                cls = cls + self.classification(outputs[index][LOGITS], labels)
         for index in self.z_streams:
             cls = cls + self.classification(outputs[index][Z_LOGITS], labels)
         total = cls
@@ -166,7 +178,8 @@ class TrainObjective(nn.Cell):
         if self.metric_loss is not None:
             metric = 0.0
             for pair, branch_z in zip(self.branch_pairs, self.branch_has_z):
-                metric = metric + self.metric_loss(self._pooled(outputs, pair, FEATURE), pooled_labels)
+                if self.supervise_observation:
+                    metric = metric + self.metric_loss(self._pooled(outputs, pair, FEATURE), pooled_labels)
                 if branch_z:
                     metric = metric + self.metric_loss(self._pooled(outputs, pair, Z), pooled_labels)
             total = total + self.metric_weight * metric
@@ -201,8 +214,9 @@ class TrainObjective(nn.Cell):
         if self.use_cib:
             cib = 0.0
             for group_index, group in enumerate(self.cib_groups):
+                group_labels = pooled_labels if len(group) == 2 else labels
                 cib = cib + self.mutual_information[group_index](self._pooled(outputs, group, FEATURE),
-                                                                 self._pooled(outputs, group, Z))
+                                                                 self._pooled(outputs, group, Z), group_labels)
             total = total + self.beta * cib
             components += (cib,)
 
