@@ -38,3 +38,7 @@ def test_bad_values_are_named(tmp_path):
     assert result.returncode == 2 and "does not exist" in result.stderr
     result = run_script("run_regdb_trials.sh", "TPU", str(tmp_path))
     assert result.returncode == 2 and "DEVICE must be CPU, GPU or Ascend" in result.stderr
+    result = run_script("run_ablation.sh", "market", str(tmp_path))
+    assert result.returncode == 2 and "DATASET must be sysu, regdb or llcm (got 'market')" in result.stderr
+    result = run_script("run_ablation.sh", "sysu", str(tmp_path), "--rows", "0")
+    assert result.returncode == 2 and "--rows must lie in 1..12" in result.stderr

@@ -1,0 +1,407 @@
+"""Train and evaluate rows of the paper's Table 3 on one preset and budget, several seeds each,
+and write the Table-3-shaped result.
+
+    bash scripts/run_ablation.sh DATASET DATA_PATH [options] [--key value ...]
+    python tools/run_ablation.py DATASET DATA_PATH [options] [--key value ...]
+
+Options:
+    --rows LIST        Table 3 rows, e.g. 6,9,12 or 1-12 (default: 1-12)
+    --seeds N|LIST     N: seeds 1..N; a comma-separated list: those seeds ("7," is seed 7 alone) (default: 3)
+    --preset FILE      the preset every row starts from (default: configs/demo.yaml)
+    --output_root DIR  where the runs and the table go (default: runs/ablation_<DATASET>)
+    --rows_dir DIR     the row definitions rowNN.yaml (default: configs/ablation)
+    --key value        any config override, applied to every training and evaluation
+
+Each row contributes only what distinguishes it, the ``model`` and ``loss`` sections of its
+rowNN.yaml; they are applied on top of the preset (a ``row_preset.yaml`` in each run folder
+says so), then the overrides. Every (row, seed) is trained by train.py in its own process, in
+<output_root>/rowNN/seedS (log: train.log), and its last checkpoint evaluated by eval.py with
+the test feature v and, when every test branch has a bottleneck, z (eval_v/, eval_z/, with
+eval.log). A failed run is reported and the others go on. Repeating the command reuses every
+finished training and evaluation whose resolved configuration is unchanged and resumes
+unfinished trainings; an earlier training (finished or not) made with other settings stops the
+command before anything runs (delete it or choose another --output_root).
+
+Writes <output_root>/ablation_table.md and ablation_table.json (see tools/ablation_table.py).
+Exit status: 0 when every run finished, 1 when some failed (the table is still written), 2 for
+bad arguments or conflicting earlier runs.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import yaml  # noqa: E402
+
+from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
+from src.datasets.registry import DATASET_NAMES  # noqa: E402
+from src.utils.progress import format_duration  # noqa: E402
+from tools.ablation_table import build_table, markdown  # noqa: E402
+
+ROW_NUMBERS = range(1, 13)
+DEFAULT_SEEDS = 3
+DEFAULT_PRESET = os.path.join(REPO_ROOT, "configs", "demo.yaml")
+DEFAULT_ROWS_DIR = os.path.join(REPO_ROOT, "configs", "ablation")
+ROW_SECTIONS = ("model", "loss")
+OWN_OPTIONS = ("--rows", "--seeds", "--preset", "--output_root", "--rows_dir")
+# Overrides the tool sets itself for every run, and what to use instead.
+RESERVED_KEYS = {
+    "config_path": "--preset", "seed": "--seeds", "output_dir": "--output_root",
+    "data.dataset": "the DATASET argument", "data.data_path": "the DATA_PATH argument",
+    "train.resume": "nothing (finished runs are reused, unfinished ones resumed)",
+    "eval.checkpoint": "nothing (each run's last checkpoint is evaluated)",
+    "eval.features": "eval.py directly", "model.test_feature": "nothing (v and z are both evaluated)",
+}
+# Settings that change what is evaluated but not what is trained.
+EVALUATION_SECTIONS = ("eval", "export")
+TABLE_NAME = "ablation_table"
+LAST_STEP = "checkpoints/network_last.ckpt"
+
+
+class UsageError(ValueError):
+    """A bad command line; the message says what is wrong."""
+
+
+def parse_list(text, what):
+    """Integers of '6,9,12' or '1-12' (ranges inclusive), in order, without repeats."""
+    numbers = []
+    for part in filter(None, (item.strip() for item in text.split(","))):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise UsageError(f"{what} must be numbers separated by commas, or ranges like 1-12; got '{text}'")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        numbers += [number for number in range(first, last + 1) if number not in numbers]
+    if not numbers:
+        raise UsageError(f"{what} is empty")
+    return numbers
+
+
+def parse_seeds(text):
+    """'3' -> [1, 2, 3]; '4,7' -> [4, 7]; '7,' -> [7]."""
+    if "," in text or "-" in text:
+        return parse_list(text, "--seeds")
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"--seeds must be a count N >= 1 (seeds 1..N) or a list like 1,5,9; got '{text}'")
+    return list(range(1, int(text) + 1))
+
+
+def split_arguments(argv):
+    """(DATASET, DATA_PATH, {own option: value}, [override tokens]) of the command line."""
+    if len(argv) < 2 or argv[0].startswith("-") or argv[1].startswith("-"):
+        raise UsageError("DATASET and DATA_PATH come first")
+    dataset, data_path, rest = argv[0], argv[1], argv[2:]
+    own, overrides, index = {}, [], 0
+    while index < len(rest):
+        token = rest[index]
+        name, equals, value = token.partition("=")
+        if not token.startswith("--") or token == "--":
+            raise UsageError(f"unexpected argument '{token}': options are written --key value")
+        if not equals:
+            if index + 1 >= len(rest):
+                raise UsageError(f"option '{token}' needs a value")
+            value = rest[index + 1]
+        index += 1 if equals else 2
+        if name in OWN_OPTIONS:
+            own[name] = value
+            continue
+        key = name[2:]
+        if key in RESERVED_KEYS:
+            raise UsageError(f"--{key} is set by the ablation for each run; use {RESERVED_KEYS[key]}")
+        overrides += [name, value]
+    return dataset, data_path, own, overrides
+
+
+def read_row(rows_dir, number):
+    """(description, {section: values}) of rowNN.yaml: its first comment line without the
+    'Table 3, row NN:' prefix, and its ``model`` and ``loss`` sections."""
+    path = os.path.join(rows_dir, f"row{number:02d}.yaml")
+    if not os.path.isfile(path):
+        raise UsageError(f"row {number}: {path} does not exist")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    comment = next((line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")), "")
+    description = re.sub(r"^Table 3, row \d+:\s*", "", comment) or f"row {number}"
+    try:
+        content = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise UsageError(f"{path} is not valid YAML: {error}") from None
+    return description, {section: content[section] for section in ROW_SECTIONS if content.get(section)}
+
+
+def has_z(cfg):
+    """Whether the network of ``cfg`` can be tested with z: src/models/network.py requires a
+    bottleneck on every branch used at test time."""
+    model = cfg["model"]
+    bottleneck = {"shared": model["shared_bottleneck"], "specific": model["specific_bottleneck"]}
+    tested = [branch for branch in model["branches"] if model["test_branches"] in ("all", branch)]
+    return bool(tested) and all(bottleneck[branch] != "none" for branch in tested)
+
+
+def training_settings(cfg):
+    """The part of a resolved configuration that decides what a training produces."""
+    return {key: value for key, value in cfg.items() if key not in EVALUATION_SECTIONS}
+
+
+def differing_keys(old, new, prefix=""):
+    """Dotted keys whose values differ between two nested dicts, as 'key (old -> new)'."""
+    found = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key, "absent"), new.get(key, "absent")
+        if isinstance(before, dict) and isinstance(after, dict):
+            found += differing_keys(before, after, f"{prefix}{key}.")
+        elif before != after:
+            found.append(f"{prefix}{key} ({before!r} -> {after!r})")
+    return found
+
+
+def read_text(path):
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def read_yaml(path):
+    return yaml.safe_load(read_text(path)) or {}
+
+
+def read_json(path):
+    return json.loads(read_text(path))
+
+
+class AblationRun:
+    """One (row, seed): its folder, its training and evaluation command lines, its outcome."""
+
+    def __init__(self, row, seed, folder):
+        self.row, self.seed, self.folder = row, seed, folder
+        self.settings = None  # the resolved training configuration, once known
+        self.failure = None
+        self.log = os.path.join(folder, "train.log")
+        self.results = {}
+
+    @property
+    def name(self):
+        return f"row {self.row:02d} seed {self.seed}"
+
+    def record(self):
+        """The run as ``tools.ablation_table.build_table`` takes it."""
+        return {"seed": self.seed, "folder": self.folder, "status": "failed" if self.failure else "finished",
+                "failure": self.failure, "log": self.log, "results": self.results}
+
+
+class Ablation:
+    """The planned runs of one command line and what they produced."""
+
+    def __init__(self, dataset, data_path, rows, seeds, preset, output_root, rows_dir, overrides):
+        self.dataset, self.data_path, self.preset = dataset, data_path, preset
+        self.output_root, self.overrides = output_root, overrides
+        self.seeds = seeds
+        self.rows = []
+        for number in rows:
+            description, sections = read_row(rows_dir, number)
+            self.rows.append({"row": number, "description": description, "sections": sections,
+                              "runs": [AblationRun(number, seed, os.path.join(output_root, f"row{number:02d}",
+                                                                               f"seed{seed}")) for seed in seeds]})
+        self.runs = [run for row in self.rows for run in row["runs"]]
+
+    def training_arguments(self, run):
+        return ["--config_path", os.path.join(run.folder, "row_preset.yaml"), "--data.dataset", self.dataset,
+                "--data.data_path", self.data_path, "--data.cache_dir", os.path.join(self.output_root, "cache"),
+                "--seed", str(run.seed), "--output_dir", run.folder, "--train.resume", "true", *self.overrides]
+
+    def evaluation_arguments(self, run, feature):
+        return ["--config_path", os.path.join(run.folder, "config.yaml"), *self.overrides,
+                "--eval.checkpoint", os.path.join(run.folder, LAST_STEP), "--model.test_feature", feature,
+                "--output_dir", os.path.join(run.folder, f"eval_{feature}")]
+
+    def row_preset(self, row):
+        """Text of the preset with the row's sections on top (``base:`` chains presets)."""
+        return (f"# Table 3 row {row['row']:02d} ({row['description']}) on {self.preset}; "
+                f"written by tools/run_ablation.py\n"
+                + yaml.safe_dump({"base": self.preset, **row["sections"]}, sort_keys=False))
+
+    def check_earlier_runs(self):
+        """Write each run's row_preset.yaml and resolve its training configuration; a row whose
+        sections do not resolve fails alone. Returns the earlier trainings (finished or not)
+        made with other settings, whose folders are left untouched."""
+        conflicts = []
+        for row in self.rows:
+            text = self.row_preset(row)
+            for run in row["runs"]:
+                preset_path = os.path.join(run.folder, "row_preset.yaml")
+                trained_before = os.path.isfile(os.path.join(run.folder, "config.yaml"))
+                if os.path.isfile(preset_path) and read_text(preset_path) != text:
+                    if trained_before:
+                        conflicts.append(f"{run.folder} was trained from another preset or row definition "
+                                         f"(its row_preset.yaml)")
+                        continue
+                os.makedirs(run.folder, exist_ok=True)
+                with open(preset_path, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                try:
+                    run.settings = load_config(self.training_arguments(run)).to_dict()
+                except ConfigError as error:
+                    run.failure = f"configuration: {error}"
+                    run.log = os.path.join(run.folder, "row_preset.yaml")
+                    continue
+                row["has_z"] = has_z(run.settings)
+                if trained_before:
+                    saved = read_yaml(os.path.join(run.folder, "config.yaml"))
+                    changes = differing_keys(training_settings(saved), training_settings(run.settings))
+                    if changes:
+                        conflicts.append(f"{run.folder} was trained with other settings: {'; '.join(changes[:5])}")
+            row.setdefault("has_z", False)
+        return conflicts
+
+    def run_all(self, log):
+        """Train and evaluate every run not finished before, in order, reporting progress."""
+        started = time.monotonic()
+        planned = [(row, run) for row in self.rows for run in row["runs"]]
+        for index, (row, run) in enumerate(planned, start=1):
+            prefix = f"[{index}/{len(planned)}] {run.name}"
+            if run.failure:
+                log(f"{prefix}: skipped, {run.failure}")
+                continue
+            features = ("v", "z") if row["has_z"] else ("v",)
+            trained_now = not os.path.isfile(os.path.join(run.folder, LAST_STEP))
+            if trained_now:
+                log(f"{prefix}: training (log {run.log}; elapsed {format_duration(time.monotonic() - started)})")
+                if not self._succeeds(["train.py", *self.training_arguments(run)], run.log):
+                    run.failure = f"training ({last_line(run.log)})"
+                    log(f"{prefix}: training FAILED: {last_line(run.log)}")
+                    continue
+            else:
+                log(f"{prefix}: training reused")
+            for feature in features:
+                self._evaluate(run, feature, trained_now, prefix, log)
+            log(f"{prefix}: done (elapsed {format_duration(time.monotonic() - started)})")
+
+    def _evaluate(self, run, feature, trained_now, prefix, log):
+        arguments = self.evaluation_arguments(run, feature)
+        folder = os.path.join(run.folder, f"eval_{feature}")
+        results_path = os.path.join(folder, "eval_results.json")
+        try:
+            expected = load_config(arguments).to_dict()
+        except ConfigError as error:
+            run.failure = f"evaluation {feature} configuration: {error}"
+            log(f"{prefix}: evaluation {feature} FAILED: {error}")
+            return
+        if not trained_now and os.path.isfile(results_path):
+            saved = read_json(results_path)
+            if saved.get("config") == expected:
+                run.results[feature] = mean_figures(saved)
+                log(f"{prefix}: evaluation {feature} reused")
+                return
+        os.makedirs(folder, exist_ok=True)
+        eval_log = os.path.join(folder, "eval.log")
+        log(f"{prefix}: evaluating {feature} (log {eval_log})")
+        if self._succeeds(["eval.py", *arguments], eval_log) and os.path.isfile(results_path):
+            run.results[feature] = mean_figures(read_json(results_path))
+        else:
+            run.failure = f"evaluation {feature} ({last_line(eval_log)})"
+            run.log = eval_log
+            log(f"{prefix}: evaluation {feature} FAILED: {last_line(eval_log)}")
+
+    @staticmethod
+    def _succeeds(command, log_path):
+        """Run a repository script in its own Python process, its output into ``log_path``."""
+        with open(log_path, "a", encoding="utf-8") as handle:
+            return subprocess.run([sys.executable, *command], cwd=REPO_ROOT, stdout=handle,
+                                  stderr=subprocess.STDOUT).returncode == 0
+
+    def table(self):
+        directions = sorted({direction for run in self.runs for figures in run.results.values()
+                             for direction in figures}) or ["v2t"]
+        rows = [{"row": row["row"], "description": row["description"], "has_z": row["has_z"],
+                 "runs": [run.record() for run in row["runs"]]} for row in self.rows]
+        setup = {"dataset": self.dataset, "data_path": self.data_path, "preset": self.preset,
+                 "overrides": self.overrides, "seeds": self.seeds, "output_root": self.output_root}
+        return build_table(rows, directions, setup)
+
+
+def mean_figures(eval_results):
+    """{direction: {"rank1", "mAP"} in %} of an eval_results.json (the mean over its trials)."""
+    return {direction: {metric: 100.0 * run["mean"][metric] for metric in ("rank1", "mAP")}
+            for direction, run in eval_results["results"].items()}
+
+
+def last_line(log_path):
+    """The last non-empty line of a log (what a failing script said last), '|' escaped for Markdown."""
+    if not os.path.isfile(log_path):
+        return "no log"
+    with open(log_path, encoding="utf-8", errors="replace") as handle:
+        lines = [line.strip() for line in handle if line.strip()]
+    return (lines[-1] if lines else "empty log").replace("|", "\\|")
+
+
+def parse_command_line(argv):
+    """The Ablation of a command line; raises UsageError."""
+    dataset, data_path, own, overrides = split_arguments(argv)
+    if dataset not in DATASET_NAMES:
+        raise UsageError(f"DATASET must be {', '.join(DATASET_NAMES)} (got '{dataset}')")
+    if not os.path.isdir(data_path):
+        raise UsageError(f"DATA_PATH '{data_path}' is not a folder")
+    rows = parse_list(own.get("--rows", "1-12"), "--rows")
+    outside = [row for row in rows if row not in ROW_NUMBERS]
+    if outside:
+        raise UsageError(f"--rows must lie in 1..12 (Table 3); got {outside}")
+    seeds = parse_seeds(own.get("--seeds", str(DEFAULT_SEEDS)))
+    preset = os.path.abspath(own.get("--preset", DEFAULT_PRESET))
+    if not os.path.isfile(preset):
+        raise UsageError(f"--preset {preset} does not exist")
+    rows_dir = os.path.abspath(own.get("--rows_dir", DEFAULT_ROWS_DIR))
+    output_root = os.path.abspath(own.get("--output_root", os.path.join(REPO_ROOT, "runs", f"ablation_{dataset}")))
+    try:
+        load_config(["--config_path", preset, "--data.dataset", dataset, *overrides])
+    except ConfigError as error:
+        raise UsageError(f"config error: {error}") from None
+    return Ablation(dataset, os.path.abspath(data_path), rows, seeds, preset, output_root, rows_dir, overrides)
+
+
+def write_table(ablation):
+    """Write <output_root>/ablation_table.{md,json}; returns the Markdown path."""
+    table = ablation.table()
+    os.makedirs(ablation.output_root, exist_ok=True)
+    base = os.path.join(ablation.output_root, TABLE_NAME)
+    with open(base + ".json", "w", encoding="utf-8") as handle:
+        json.dump(table, handle, indent=1)
+    with open(base + ".md", "w", encoding="utf-8") as handle:
+        handle.write(markdown(table))
+    return base + ".md"
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    try:
+        ablation = parse_command_line(argv)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    conflicts = ablation.check_earlier_runs()
+    if conflicts:
+        print("error: earlier runs in " + ablation.output_root + " do not match this command; delete them or "
+              "choose another --output_root:\n  " + "\n  ".join(conflicts), file=sys.stderr)
+        return 2
+    print(f"ablation: rows {', '.join(str(row['row']) for row in ablation.rows)} x seeds "
+          f"{', '.join(map(str, ablation.seeds))} = {len(ablation.runs)} runs in {ablation.output_root}")
+    try:
+        ablation.run_all(log=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        print(f"interrupted; the same command continues where this stopped. Table of what finished: "
+              f"{write_table(ablation)}", file=sys.stderr)
+        return 130
+    path = write_table(ablation)
+    print(open(path, encoding="utf-8").read())
+    failed = [run.name for run in ablation.runs if run.failure]
+    print(f"table written to {path} and {path[:-3]}.json" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
