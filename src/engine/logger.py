@@ -65,6 +65,10 @@ class TrainingLogger:
         if self.enabled:
             print(message, file=self.stream, flush=True)
 
+    def warning(self, message):
+        """A free-form line marked ``WARNING:`` (rank 0 only), for what makes results doubtful."""
+        self.info(f"WARNING: {message}")
+
     def write(self, record):
         """Append one JSON record (rank 0 only)."""
         if self.enabled:

@@ -80,6 +80,24 @@ class Trainer:
         self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
                                      enabled=self.context.is_main)
         self.best_score = -math.inf
+        self._report_initialisation()
+
+    def _report_initialisation(self):
+        """Log where the encoders' weights come from; warn when a paper preset starts from scratch."""
+        reports = self.network.pretrained_reports
+        for name, report in reports.items():
+            self.logger.info(f"ImageNet weights for the {name} encoder: {report.summary()}")
+        if reports:
+            return
+        if self.cfg.paper_preset:
+            self.logger.warning(
+                "this is a paper preset (paper_preset: true) but model.pretrained is empty, so every encoder "
+                "starts from random weights. The paper initialises its encoders from ImageNet: results "
+                "trained from scratch are not comparable with the paper's. Pass --model.pretrained "
+                "<ImageNet ResNet .ckpt> (README, 'ImageNet initialisation'), or --paper_preset false for a "
+                "deliberate run from scratch.")
+        else:
+            self.logger.info("encoders initialised at random (model.pretrained is empty)")
 
     def _start_position(self):
         if not self.cfg.train.resume:
