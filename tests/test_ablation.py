@@ -46,7 +46,7 @@ class StandInScripts:
                 return False
             cfg.save(os.path.join(folder, "config.yaml"))
             os.makedirs(os.path.join(folder, "checkpoints"), exist_ok=True)
-            open(os.path.join(folder, run_ablation.LAST_STEP), "w").close()
+            open(os.path.join(folder, run_ablation.LAST_CHECKPOINT), "w").close()
             return True
         feature = cfg.model.test_feature
         rng = np.random.default_rng([row, seed, ord(feature)])

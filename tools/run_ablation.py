@@ -60,7 +60,7 @@ RESERVED_KEYS = {
 # Settings that change what is evaluated but not what is trained.
 EVALUATION_SECTIONS = ("eval", "export")
 TABLE_NAME = "ablation_table"
-LAST_STEP = "checkpoints/network_last.ckpt"
+LAST_CHECKPOINT = "checkpoints/network_last.ckpt"
 
 
 class UsageError(ValueError):
@@ -214,7 +214,7 @@ class Ablation:
 
     def evaluation_arguments(self, run, feature):
         return ["--config_path", os.path.join(run.folder, "config.yaml"), *self.overrides,
-                "--eval.checkpoint", os.path.join(run.folder, LAST_STEP), "--model.test_feature", feature,
+                "--eval.checkpoint", os.path.join(run.folder, LAST_CHECKPOINT), "--model.test_feature", feature,
                 "--output_dir", os.path.join(run.folder, f"eval_{feature}")]
 
     def row_preset(self, row):
@@ -266,7 +266,7 @@ class Ablation:
                 log(f"{prefix}: skipped, {run.failure}")
                 continue
             features = ("v", "z") if row["has_z"] else ("v",)
-            trained_now = not os.path.isfile(os.path.join(run.folder, LAST_STEP))
+            trained_now = not os.path.isfile(os.path.join(run.folder, LAST_CHECKPOINT))
             if trained_now:
                 log(f"{prefix}: training (log {run.log}; elapsed {format_duration(time.monotonic() - started)})")
                 if not self._succeeds(["train.py", *self.training_arguments(run)], run.log):
