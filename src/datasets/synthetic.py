@@ -27,18 +27,38 @@ single intensity channel (body heat modulated by the same texture) saved as thre
 channels, with their own noise and contrast. Cameras differ in scale, position, background
 and illumination. Everything is deterministic for a seed.
 
+Two rendering styles follow that principle, so that a recipe tuned on one can be checked on
+the other (``style=`` of the writers, ``--style`` on the command line):
+
+* ``default``: uniformly drawn RGB colours; sinusoidal stripes or checks; a rectangle torso,
+  two straight legs and a round head, with small per-image shifts; flat backgrounds with a
+  vertical gradient; infrared linear in heat with Gaussian pixel noise. Its output is pinned
+  by the tests.
+* ``alternative``: HSV-drawn colours (saturated tops, muted bottoms, a palette of skin tones
+  and hair colours) mixed two per garment, and a per-camera white balance, exposure and gamma;
+  textures of staggered dots, zig-zags, bands of varying width or blocky plaid (kind, scale,
+  orientation, phase per garment); a tapered torso with arms and sleeves, trousers, shorts or
+  a skirt, hair (sometimes long), a bag with strap for 40 % of the ids, a smaller head range and
+  a per-identity lean, with per-image shear, leg spread and arm swing; cluttered backgrounds
+  (random rectangles or smooth noise, new for every image); infrared as a sigmoid of heat,
+  white-hot on odd and black-hot on even camera numbers, blurred, with column fixed-pattern
+  noise, and garment textures shown through emissivity with their own (signed) contrast.
+
 Command line::
 
-    python -m src.datasets.synthetic --layout sysu --out data/synthetic_sysu [--ids 40]
+    python -m src.datasets.synthetic --layout sysu --out data/synthetic_sysu [--ids 40] [--style alternative]
 """
 
 import argparse
+import colorsys
 import io
 import os
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import scipy.io
+import scipy.ndimage
 from PIL import Image
 
 SYSU_RGB_CAMS = (1, 2, 4, 5)
@@ -53,6 +73,41 @@ LLCM_NIR_CAMS = (1, 2, 4, 5, 6, 7, 8, 9)
 DEFAULT_NUM_IDS = {"sysu": 40, "regdb": 20, "llcm": 30}
 LAYOUTS = tuple(DEFAULT_NUM_IDS)
 MAT_HEADER_TEXT_BYTES = 116  # the descriptive text at the start of a MAT 5 file header
+
+
+# ----------------------------------------------------------------------------------------------
+# Shared drawing helpers
+
+
+def _person_coordinates(camera, rng, height, width):
+    """Pixel rows ``ys`` and person-relative coordinates ``u`` (across, 0 = body axis) and ``v``
+    (down, 0 = top of the head, 1 = soles) of every pixel, with per-image jitter of size and
+    position. ``camera`` needs ``scale`` (body height / image height) and ``x_shift``."""
+    body_height = height * camera.scale * rng.uniform(0.96, 1.04)
+    top = (height - body_height) / 2.0 + rng.uniform(-2.0, 2.0)
+    centre_x = width * (0.5 + camera.x_shift) + rng.uniform(-2.0, 2.0)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    return ys, (xs - centre_x) / body_height, (ys - top) / body_height
+
+
+def _paint(background, layers):
+    """Paint ``(mask, value)`` layers over ``background`` in order (later ones in front).
+    Masks are 2-D; for a colour image they cover all three channels."""
+    image = background
+    for mask, value in layers:
+        image = np.where(mask[:, :, None] if image.ndim == 3 else mask, value, image)
+    return image
+
+
+def _to_uint8(image):
+    """Round and clip to uint8; a 2-D (infrared) image becomes three equal channels."""
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------------------------------------
+# Default style: flat backgrounds with a gradient, sinusoidal stripes / checks, linear infrared
 
 
 @dataclass(frozen=True)
@@ -133,18 +188,12 @@ def _stripes(u, v, angle, period):
 
 
 def render_person(identity, camera, infrared, rng, height, width):
-    """Draw one image of ``identity`` seen by ``camera``.
+    """Draw one default-style image of ``identity`` seen by ``camera``.
 
     Returns a uint8 array of shape (height, width, 3); for ``infrared`` the three channels
     are equal. ``rng`` (numpy Generator) supplies the per-image pose jitter and noise.
     """
-    body_height = height * camera.scale * rng.uniform(0.96, 1.04)
-    top = (height - body_height) / 2.0 + rng.uniform(-2.0, 2.0)
-    centre_x = width * (0.5 + camera.x_shift) + rng.uniform(-2.0, 2.0)
-    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
-    v = (ys - top) / body_height
-    u = (xs - centre_x) / body_height
-
+    ys, u, v = _person_coordinates(camera, rng, height, width)
     neck = 2.0 * identity.head_radius + 0.02
     head = (u ** 2 + (v - identity.head_radius - 0.01) ** 2) < identity.head_radius ** 2
     torso = (np.abs(u) < identity.torso_half_width) & (v >= neck) & (v < identity.hip_level)
@@ -159,22 +208,359 @@ def render_person(identity, camera, infrared, rng, height, width):
     shade = 1.0 + camera.gradient * (ys / height - 0.5)
 
     if infrared:
-        image = np.full((height, width), camera.background_heat) * shade
-        image = np.where(torso, identity.upper_heat * (0.45 + 0.55 * upper_pattern), image)
-        image = np.where(legs, identity.lower_heat * (0.55 + 0.45 * lower_pattern), image)
-        image = np.where(head, identity.head_heat, image)
+        image = _paint(np.full((height, width), camera.background_heat) * shade, [
+            (torso, identity.upper_heat * (0.45 + 0.55 * upper_pattern)),
+            (legs, identity.lower_heat * (0.55 + 0.45 * lower_pattern)),
+            (head, identity.head_heat)])
         image = image.mean() + camera.ir_contrast * (image - image.mean())
         image = image + rng.normal(0.0, camera.ir_noise, size=image.shape)
-        image = np.repeat(image[:, :, None], 3, axis=2)
     else:
-        image = camera.background_colour[None, None, :] * shade[:, :, None]
-        image = np.where(torso[:, :, None],
-                         identity.upper_colour * (0.35 + 0.65 * upper_pattern[:, :, None]), image)
-        image = np.where(legs[:, :, None],
-                         identity.lower_colour * (0.45 + 0.55 * lower_pattern[:, :, None]), image)
-        image = np.where(head[:, :, None], identity.skin_colour, image)
+        image = _paint(camera.background_colour[None, None, :] * shade[:, :, None], [
+            (torso, identity.upper_colour * (0.35 + 0.65 * upper_pattern[:, :, None])),
+            (legs, identity.lower_colour * (0.45 + 0.55 * lower_pattern[:, :, None])),
+            (head, identity.skin_colour)])
         image = image * camera.illumination + rng.normal(0.0, 5.0, size=image.shape)
-    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+    return _to_uint8(image)
+
+
+# ----------------------------------------------------------------------------------------------
+# Alternative style: HSV colours, dots / zig-zags / bands / plaid, arms, skirts, bags, hair,
+# shear and leg spread, cluttered backgrounds, nonlinear infrared with either polarity, blur
+# and column fixed-pattern noise. Heat is in [0, 1] (0 = coldest background, 1 = skin).
+
+TEXTURE_SCALES = {"dots": (0.05, 0.10), "zigzag": (0.07, 0.14), "bands": (0.14, 0.30), "plaid": (0.07, 0.14)}
+TEXTURE_KINDS = tuple(TEXTURE_SCALES)
+LOWER_KINDS = ("trousers", "shorts", "skirt")
+SKIN_TONES = np.array([[236, 200, 172], [214, 170, 130], [178, 128, 92], [128, 86, 58], [86, 58, 42]], float)
+HAIR_COLOURS = np.array([[20, 16, 14], [60, 38, 24], [120, 84, 48], [200, 170, 110], [150, 150, 150]], float)
+SHOE_COLOUR = np.array([35.0, 32.0, 30.0])
+
+
+@dataclass(frozen=True)
+class _Texture:
+    """A clothing pattern: ``kind`` from TEXTURE_KINDS, cell ``scale`` in body heights, the
+    orientation ``angle``, a ``phase`` (2 fractions of a cell), a ``duty`` (share of a cell
+    covered by the dot / stripe) and, for bands, the band ``widths`` (fractions of a cell)
+    and their ``tones``."""
+
+    kind: str
+    scale: float
+    angle: float
+    phase: tuple
+    duty: float
+    widths: np.ndarray
+    tones: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Garment:
+    """Texture, the two colours it mixes (RGB), its mean heat and how strongly the texture
+    shows in infrared (signed emissivity contrast: negative = the RGB-bright part is cooler)."""
+
+    texture: _Texture
+    colour: np.ndarray
+    second_colour: np.ndarray
+    heat: float
+    ir_contrast: float
+
+
+@dataclass(frozen=True)
+class _AltIdentity:
+    """Alternative-style person; lengths are fractions of body height, ``v`` runs down from the
+    top of the head. ``bag_side`` is 0 (no bag), -1 or +1."""
+
+    head_radius: float
+    long_hair: bool
+    hair_colour: np.ndarray
+    skin_colour: np.ndarray
+    skin_heat: float
+    shoulder_half_width: float
+    waist_half_width: float
+    hip_level: float
+    lean: float
+    arm_half_width: float
+    arm_length: float
+    sleeve: float
+    lower_kind: str
+    hem_level: float
+    skirt_flare: float
+    leg_half_width: float
+    leg_offset: float
+    bag_side: int
+    bag_size: tuple
+    bag_level: float
+    bag_colour: np.ndarray
+    bag_heat: float
+    upper: _Garment
+    lower: _Garment
+
+
+@dataclass(frozen=True)
+class _AltCamera:
+    """Alternative-style camera: placement, white balance and exposure (RGB), a cluttered
+    background of ``background_kind`` ("blocks" or "noise") drawn from two colours and a heat
+    range, and the infrared response: heat -> sigmoid(gain * (heat - midpoint)), white-hot
+    (``polarity`` 1, odd camera keys) or black-hot (-1, even keys), spanning ``ir_range`` grey
+    levels, Gaussian ``ir_blur`` (pixels at 128 rows), column fixed-pattern noise of
+    ``column_noise`` grey levels drawn from ``pattern_key``, and temporal noise ``ir_noise``."""
+
+    scale: float
+    x_shift: float
+    white_balance: np.ndarray
+    exposure: float
+    gamma: float
+    rgb_noise: float
+    background_kind: str
+    background_colours: np.ndarray
+    background_heat: tuple
+    polarity: int
+    ir_gain: float
+    ir_midpoint: float
+    ir_range: tuple
+    ir_blur: float
+    column_noise: float
+    ir_noise: float
+    pattern_key: tuple
+
+
+def _hsv_colour(rng, saturation, value):
+    """An RGB colour (0..255) of random hue with saturation and value drawn from the ranges."""
+    return 255.0 * np.array(colorsys.hsv_to_rgb(rng.random(), rng.uniform(*saturation), rng.uniform(*value)))
+
+
+def _alt_texture(rng):
+    kind = TEXTURE_KINDS[int(rng.integers(len(TEXTURE_KINDS)))]
+    widths = rng.uniform(0.3, 1.0, size=int(rng.integers(2, 5)))
+    return _Texture(
+        kind=kind,
+        scale=rng.uniform(*TEXTURE_SCALES[kind]),
+        angle=rng.uniform(-0.25, 0.25) if kind == "bands" else rng.uniform(0.0, np.pi),
+        phase=(rng.random(), rng.random()),
+        duty=rng.uniform(0.3, 0.6),
+        widths=widths / widths.sum(),
+        tones=rng.uniform(0.0, 1.0, size=widths.size),
+    )
+
+
+def _alt_garment(rng, saturation, value, heat):
+    colour = _hsv_colour(rng, saturation, value)
+    second = _hsv_colour(rng, saturation, value)
+    return _Garment(texture=_alt_texture(rng), colour=colour, second_colour=second,
+                    heat=rng.uniform(*heat), ir_contrast=rng.choice([-1.0, 1.0]) * rng.uniform(0.15, 0.45))
+
+
+def _alt_identity(seed, pid):
+    rng = np.random.default_rng([seed, 11, pid])
+    hip_level = rng.uniform(0.45, 0.57)
+    lower_kind = LOWER_KINDS[int(rng.choice(3, p=[0.55, 0.2, 0.25]))]
+    shoulder = rng.uniform(0.09, 0.16)
+    return _AltIdentity(
+        head_radius=rng.uniform(0.045, 0.072),
+        long_hair=bool(rng.random() < 0.35),
+        hair_colour=HAIR_COLOURS[int(rng.integers(len(HAIR_COLOURS)))] * rng.uniform(0.85, 1.15),
+        skin_colour=SKIN_TONES[int(rng.integers(len(SKIN_TONES)))] * rng.uniform(0.9, 1.1, size=3),
+        skin_heat=rng.uniform(0.85, 1.0),
+        shoulder_half_width=shoulder,
+        waist_half_width=shoulder * rng.uniform(0.7, 1.05),
+        hip_level=hip_level,
+        lean=rng.uniform(-0.06, 0.06),
+        arm_half_width=rng.uniform(0.022, 0.036),
+        arm_length=rng.uniform(0.24, 0.33),
+        sleeve=rng.uniform(0.2, 1.0),
+        lower_kind=lower_kind,
+        hem_level=hip_level + rng.uniform(0.12, 0.28),
+        skirt_flare=rng.uniform(0.15, 0.5),
+        leg_half_width=rng.uniform(0.028, 0.055),
+        leg_offset=rng.uniform(0.035, 0.075),
+        bag_side=int(rng.choice([-1, 1])) if rng.random() < 0.4 else 0,
+        bag_size=(rng.uniform(0.04, 0.08), rng.uniform(0.08, 0.16)),
+        bag_level=hip_level + rng.uniform(-0.15, 0.02),
+        bag_colour=_hsv_colour(rng, (0.0, 0.6), (0.1, 0.7)),
+        bag_heat=rng.uniform(0.25, 0.5),
+        upper=_alt_garment(rng, (0.5, 1.0), (0.4, 0.95), (0.6, 0.8)),
+        lower=_alt_garment(rng, (0.05, 0.45), (0.15, 0.8), (0.5, 0.75)),
+    )
+
+
+def _alt_camera(seed, camera_key):
+    rng = np.random.default_rng([seed, 12, camera_key])
+    white_balance = np.exp(rng.normal(0.0, 0.12, size=3))
+    background_heat = rng.uniform(0.1, 0.4)
+    return _AltCamera(
+        scale=rng.uniform(0.80, 0.95),
+        x_shift=rng.uniform(-0.07, 0.07),
+        white_balance=white_balance / white_balance.mean(),
+        exposure=rng.uniform(0.75, 1.15),
+        gamma=rng.uniform(0.8, 1.25),
+        rgb_noise=rng.uniform(0.1, 0.4),
+        background_kind="blocks" if rng.random() < 0.5 else "noise",
+        background_colours=np.stack([_hsv_colour(rng, (0.0, 0.5), (0.15, 0.85)) for _ in range(2)]),
+        background_heat=(background_heat, background_heat + rng.uniform(0.05, 0.2)),
+        polarity=-1 if camera_key % 2 == 0 else 1,  # every layout gets both: SYSU 3 / 6, RegDB, LLCM
+        ir_gain=rng.uniform(4.0, 9.0),
+        ir_midpoint=rng.uniform(0.4, 0.6),
+        ir_range=(rng.uniform(5, 50), rng.uniform(200, 250)),
+        ir_blur=rng.uniform(0.4, 1.2),
+        column_noise=rng.uniform(2.0, 8.0),
+        ir_noise=rng.uniform(2.0, 5.0),
+        pattern_key=(seed, 13, camera_key),
+    )
+
+
+def _texture(texture, u, v):
+    """The pattern of ``texture`` at body coordinates (u, v), in [0, 1]."""
+    cos, sin = np.cos(texture.angle), np.sin(texture.angle)
+    a = (cos * u + sin * v) / texture.scale + texture.phase[0]
+    b = (-sin * u + cos * v) / texture.scale + texture.phase[1]
+    if texture.kind == "dots":  # staggered rows of round dots with soft edges
+        da = a + 0.5 * np.floor(b) - np.floor(a + 0.5 * np.floor(b)) - 0.5
+        db = b - np.floor(b) - 0.5
+        radius = 0.5 * np.sqrt(texture.duty)
+        return np.clip((radius - np.hypot(da, db)) / 0.08 + 0.5, 0.0, 1.0)
+    if texture.kind == "zigzag":  # stripes bent into a triangle wave
+        wave = 2.0 * np.abs(a - np.floor(a) - 0.5)
+        bent = b + 0.8 * wave
+        return (bent - np.floor(bent) < texture.duty).astype(np.float64)
+    if texture.kind == "bands":  # repeating bands of different widths and tones
+        position = b - np.floor(b)
+        index = np.minimum(np.searchsorted(np.cumsum(texture.widths), position), texture.widths.size - 1)
+        return texture.tones[index]
+    # plaid: two sets of solid bars crossing, three tones
+    return 0.5 * ((a - np.floor(a) < texture.duty).astype(np.float64)
+                  + (b - np.floor(b) < 0.5 * texture.duty))
+
+
+def _interpolation_matrix(size_out, size_in):
+    """(size_out, size_in) matrix of linear interpolation from a coarse grid to pixels."""
+    position = np.linspace(0.0, size_in - 1.0, size_out)
+    lower = np.minimum(position.astype(int), size_in - 2)
+    weight = position - lower
+    matrix = np.zeros((size_out, size_in))
+    matrix[np.arange(size_out), lower] = 1.0 - weight
+    matrix[np.arange(size_out), lower + 1] = weight
+    return matrix
+
+
+def _clutter(camera, rng, height, width):
+    """A background mixing map in [0, 1] (new for every image, of the camera's kind): smooth
+    noise, or rectangles of random tones over a floor / wall split."""
+    if camera.background_kind == "noise":
+        grid = rng.random((height // 16 + 2, width // 16 + 2))
+        return _interpolation_matrix(height, grid.shape[0]) @ grid @ _interpolation_matrix(width, grid.shape[1]).T
+    mix = np.where(np.arange(height)[:, None] < rng.uniform(0.5, 0.8) * height, 0.3, 0.7) * np.ones((1, width))
+    for _ in range(int(rng.integers(4, 9))):
+        top, left = int(rng.integers(height)), int(rng.integers(width))
+        mix[top:top + int(rng.integers(height // 10, height // 2)),
+            left:left + int(rng.integers(width // 8, width // 2))] = rng.uniform(0.15, 0.85)
+    return mix
+
+
+def _alt_body(identity, u, v, rng):
+    """Region masks of one image, back to front, with per-image shear, leg spread and arm swing."""
+    u = u - (identity.lean + rng.uniform(-0.035, 0.035)) * (v - 1.0)  # sheared about the soles
+    spread, swing = rng.uniform(0.0, 0.1), rng.uniform(-0.05, 0.05)
+    r = identity.head_radius
+    neck, hip = 2.0 * r + 0.015, identity.hip_level
+    leg_axis = identity.leg_offset + spread * np.maximum(v - hip, 0.0)
+    legs = (np.abs(np.abs(u) - leg_axis) < identity.leg_half_width) & (v >= hip) & (v < 1.0)
+    shoes = legs & (v >= 0.97)
+    if identity.lower_kind == "skirt":
+        lower = (np.abs(u) < identity.waist_half_width + identity.skirt_flare * (v - hip)) & (v >= hip) & (
+            v < identity.hem_level)
+    elif identity.lower_kind == "shorts":
+        lower = (legs & (v < identity.hem_level)) | ((np.abs(u) < identity.waist_half_width) & (v >= hip)
+                                                      & (v < hip + 0.04))
+    else:
+        lower = legs | ((np.abs(u) < identity.waist_half_width) & (v >= hip) & (v < hip + 0.04))
+    width_at = identity.shoulder_half_width + (identity.waist_half_width - identity.shoulder_half_width) * (
+        (v - neck) / (hip - neck))
+    torso = (np.abs(u) < width_at) & (v >= neck) & (v < hip)
+    arm_axis = identity.shoulder_half_width + identity.arm_half_width + 0.004 + np.sign(u) * swing * (v - neck)
+    arms = (np.abs(np.abs(u) - arm_axis) < identity.arm_half_width) & (v >= neck + 0.01) & (
+        v < neck + identity.arm_length)
+    sleeves = arms & (v < neck + 0.01 + identity.sleeve * identity.arm_length)
+    head = (u / (0.85 * r)) ** 2 + ((v - r - 0.005) / r) ** 2 < 1.0
+    hair = head & (v < 0.005 + 0.6 * r)
+    if identity.long_hair:
+        hair = hair | ((np.abs(u) < 0.95 * r) & (v >= r) & (v < neck + 0.08) & ~head)
+    regions = [("skin", legs), ("shoes", shoes), ("lower", lower), ("skin", arms), ("upper", sleeves),
+               ("upper", torso), ("skin", head), ("hair", hair)]
+    if identity.bag_side:
+        side, (bag_half_width, bag_height) = identity.bag_side, identity.bag_size
+        bag_x = side * (identity.shoulder_half_width + bag_half_width + 0.02)
+        bag = (np.abs(u - bag_x) < bag_half_width) & (v >= identity.bag_level) & (v < identity.bag_level + bag_height)
+        start, end = np.array([-side * 0.7 * identity.shoulder_half_width, neck]), np.array([bag_x, identity.bag_level])
+        along = end - start
+        across = np.abs((u - start[0]) * along[1] - (v - start[1]) * along[0]) / np.hypot(*along)
+        strap = (across < 0.012) & (v >= neck) & (v < identity.bag_level)
+        regions += [("bag", bag), ("bag", strap)]
+    return regions, u, v
+
+
+def render_alternative(identity, camera, infrared, rng, height, width):
+    """Draw one alternative-style image (see ``render_person`` for the arguments)."""
+    _, u, v = _person_coordinates(camera, rng, height, width)
+    regions, u, v = _alt_body(identity, u, v, rng)
+    upper_pattern = _texture(identity.upper.texture, u, v)
+    lower_pattern = _texture(identity.lower.texture, u, v)
+    background = _clutter(camera, rng, height, width)
+    if infrared:
+        def garment_heat(garment, pattern):
+            return garment.heat * (1.0 + garment.ir_contrast * (pattern - 0.5))
+
+        value = {"skin": identity.skin_heat, "shoes": 0.45, "hair": identity.skin_heat - 0.2,
+                 "bag": identity.bag_heat, "upper": garment_heat(identity.upper, upper_pattern),
+                 "lower": garment_heat(identity.lower, lower_pattern)}
+        low, high = camera.background_heat
+        heat = _paint(low + (high - low) * background, [(mask, value[name]) for name, mask in regions])
+        response = 1.0 / (1.0 + np.exp(-camera.ir_gain * (np.array([0.0, 1.0]) - camera.ir_midpoint)))
+        level = 1.0 / (1.0 + np.exp(-camera.ir_gain * (heat - camera.ir_midpoint)))
+        level = (level - response[0]) / (response[1] - response[0])
+        if camera.polarity < 0:
+            level = 1.0 - level
+        image = camera.ir_range[0] + (camera.ir_range[1] - camera.ir_range[0]) * level
+        image = scipy.ndimage.gaussian_filter(image, camera.ir_blur * height / 128.0, mode="nearest")
+        columns = np.random.default_rng(camera.pattern_key + (width,)).normal(0.0, camera.column_noise, size=width)
+        image = image + columns[None, :] + rng.normal(0.0, camera.ir_noise, size=image.shape)
+    else:
+        def garment_colour(garment, pattern):
+            pattern = pattern[:, :, None]
+            return garment.colour * (1.0 - pattern) + garment.second_colour * pattern
+
+        value = {"skin": identity.skin_colour, "shoes": SHOE_COLOUR, "hair": identity.hair_colour,
+                 "bag": identity.bag_colour, "upper": garment_colour(identity.upper, upper_pattern),
+                 "lower": garment_colour(identity.lower, lower_pattern)}
+        colours = camera.background_colours
+        image = _paint(colours[0] + (colours[1] - colours[0]) * background[:, :, None],
+                       [(mask, value[name]) for name, mask in regions])
+        image = image * camera.white_balance * camera.exposure * rng.uniform(0.9, 1.1)
+        image = 255.0 * (np.clip(image, 0.0, 255.0) / 255.0) ** camera.gamma
+        image = image + rng.normal(0.0, 1.0, size=image.shape) * np.sqrt(4.0 + camera.rgb_noise * image)
+    return _to_uint8(image)
+
+
+@dataclass(frozen=True)
+class _Style:
+    """A way of drawing people: how identities and cameras are sampled and how one image is
+    rendered. ``sample_identity(seed, pid)``, ``sample_camera(seed, camera_key)``,
+    ``render(identity, camera, infrared, rng, height, width)``."""
+
+    sample_identity: Callable
+    sample_camera: Callable
+    render: Callable
+
+    def draw(self, seed, pid, camera, infrared, image_rng, height, width):
+        return self.render(self.sample_identity(seed, pid), camera, infrared, image_rng, height, width)
+
+
+STYLES = {"default": _Style(_identity, _camera, render_person),
+          "alternative": _Style(_alt_identity, _alt_camera, render_alternative)}
+
+
+def _style(name):
+    if name not in STYLES:
+        raise ValueError(f"unknown synthetic style {name!r}; expected one of {', '.join(STYLES)}")
+    return STYLES[name]
 
 
 def _save(array, path):
@@ -216,14 +602,17 @@ def _sysu_cameras_per_id(rng, num_ids, low_id_limit, without_indoor_gallery):
     return cams_of
 
 
-def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, images_per_folder=(2, 6)):
+def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, images_per_folder=(2, 6),
+                         style="default"):
     """Write a SYSU-MM01-shaped dataset under ``out_dir``; returns ``out_dir``.
 
     Ids are 1..num_ids; a quarter are test ids (all below the camera-1/2/6 limit, like the
     real split), an eighth validation, the rest training. Every id has visible and infrared
     images; 40 % of the test ids have no indoor (camera 1 / 2) images, as in the real data.
-    ``images_per_folder`` is an inclusive (min, max) image count per folder.
+    ``images_per_folder`` is an inclusive (min, max) image count per folder; ``style`` picks
+    the rendering ("default" or "alternative").
     """
+    painter = _style(style)
     if num_ids < 8:
         raise ValueError(f"SYSU synthetic data needs at least 8 ids; got {num_ids}")
     rng = np.random.default_rng([seed, 0])
@@ -239,7 +628,7 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
     cells_per_cam = {c: low_id_limit if c in SYSU_INDOOR_ONLY_LOW_IDS_CAMS else num_ids for c in range(1, 7)}
     rand_perm_cam = np.empty((6, 1), dtype=object)
     for cam in range(1, 7):
-        camera = _camera(seed, cam)
+        camera = painter.sample_camera(seed, cam)
         cells = np.empty((cells_per_cam[cam], 1), dtype=object)
         for pid in range(1, cells_per_cam[cam] + 1):
             count = int(rng.integers(images_per_folder[0], images_per_folder[1] + 1)) if cam in cams_of[pid] else 0
@@ -247,7 +636,7 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
                 [rng.permutation(count) + 1 for _ in range(SYSU_TRIALS)]).astype(np.uint8).reshape(SYSU_TRIALS, count)
             for frame in range(1, count + 1):
                 image_rng = np.random.default_rng([seed, 3, cam, pid, frame])
-                image = render_person(_identity(seed, pid), camera, cam in SYSU_IR_CAMS, image_rng, height, width)
+                image = painter.draw(seed, pid, camera, cam in SYSU_IR_CAMS, image_rng, height, width)
                 _save(image, os.path.join(out_dir, f"cam{cam}", f"{pid:04d}", f"{frame:04d}.jpg"))
         rand_perm_cam[cam - 1, 0] = cells
 
@@ -259,17 +648,20 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
     return out_dir
 
 
-def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, images_per_modality=10):
+def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, images_per_modality=10,
+                          style="default"):
     """Write a RegDB-shaped dataset under ``out_dir``; returns ``out_dir``.
 
     Ids are 1..num_ids (even), each with ``images_per_modality`` visible and thermal images
     (one camera per modality). Trial k's idx files split the ids half / half by a seeded
-    permutation; labels are the rank of the id within the trial's half.
+    permutation; labels are the rank of the id within the trial's half. ``style`` picks the
+    rendering ("default" or "alternative").
     """
+    painter = _style(style)
     if num_ids < 4 or num_ids % 2:
         raise ValueError(f"RegDB synthetic data needs an even number of ids >= 4; got {num_ids}")
     rng = np.random.default_rng([seed, 0])
-    cameras = {"Visible": _camera(seed, 101), "Thermal": _camera(seed, 102)}
+    cameras = {"Visible": painter.sample_camera(seed, 101), "Thermal": painter.sample_camera(seed, 102)}
     paths_of = {"Visible": {}, "Thermal": {}}
     counter = {"Visible": 0, "Thermal": 0}
     for pid in range(1, num_ids + 1):
@@ -281,8 +673,7 @@ def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, ima
                 view = "front" if shot < images_per_modality // 2 else "back"
                 relative = f"{folder}/{pid}/{sex}_{view}_{letter}_{counter[folder]:05d}_{pid}.bmp"
                 image_rng = np.random.default_rng([seed, 3, 100 + len(folder), pid, shot])
-                image = render_person(_identity(seed, pid), cameras[folder], folder == "Thermal",
-                                      image_rng, height, width)
+                image = painter.draw(seed, pid, cameras[folder], folder == "Thermal", image_rng, height, width)
                 _save(image, os.path.join(out_dir, relative))
                 paths.append(relative)
             paths_of[folder][pid] = paths
@@ -301,14 +692,16 @@ def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, ima
     return out_dir
 
 
-def write_synthetic_llcm(out_dir, num_ids=30, seed=0, height=128, width=64, images_per_folder=(2, 4)):
+def write_synthetic_llcm(out_dir, num_ids=30, seed=0, height=128, width=64, images_per_folder=(2, 4),
+                         style="default"):
     """Write an LLCM-shaped dataset under ``out_dir``; returns ``out_dir``.
 
     Ids are 1..num_ids; a third are test ids. Each id is seen by 2..4 visible and 2..4
     infrared cameras; training images go to ``vis/`` and ``nir/`` (listed in the idx files
     with labels = rank of the id among training ids), test images to ``test_vis/cam<N>/``
-    and ``test_nir/cam<N>/``.
+    and ``test_nir/cam<N>/``. ``style`` picks the rendering ("default" or "alternative").
     """
+    painter = _style(style)
     if num_ids < 6:
         raise ValueError(f"LLCM synthetic data needs at least 6 ids; got {num_ids}")
     rng = np.random.default_rng([seed, 0])
@@ -330,8 +723,8 @@ def write_synthetic_llcm(out_dir, num_ids=30, seed=0, height=128, width=64, imag
                         relative = f"{modality}/{pid:04d}/{name}"
                         train_lines[modality].append(f"{relative} {train_ids.index(pid)}")
                     image_rng = np.random.default_rng([seed, 3, 200 + cam + 10 * (modality == "nir"), pid, shot])
-                    camera = _camera(seed, 200 + cam + 10 * (modality == "nir"))
-                    image = render_person(_identity(seed, pid), camera, modality == "nir", image_rng, height, width)
+                    camera = painter.sample_camera(seed, 200 + cam + 10 * (modality == "nir"))
+                    image = painter.draw(seed, pid, camera, modality == "nir", image_rng, height, width)
                     _save(image, os.path.join(out_dir, relative))
 
     os.makedirs(os.path.join(out_dir, "idx"), exist_ok=True)
@@ -343,20 +736,22 @@ def write_synthetic_llcm(out_dir, num_ids=30, seed=0, height=128, width=64, imag
     return out_dir
 
 
-def write_synthetic_dataset(layout, out_dir, num_ids=None, seed=0, height=128, width=64):
+def write_synthetic_dataset(layout, out_dir, num_ids=None, seed=0, height=128, width=64, style="default"):
     """Write a synthetic dataset of ``layout`` ("sysu", "regdb" or "llcm"); returns its root.
 
-    ``num_ids=None`` takes the layout's demo size (SYSU 40, RegDB 20, LLCM 30 ids).
+    ``num_ids=None`` takes the layout's demo size (SYSU 40, RegDB 20, LLCM 30 ids); ``style``
+    is "default" or "alternative" (a deliberately different rendering, see the module notes).
     """
     writers = {"sysu": write_synthetic_sysu, "regdb": write_synthetic_regdb, "llcm": write_synthetic_llcm}
     if layout not in writers:
         raise ValueError(f"unknown synthetic layout {layout!r}; expected one of {', '.join(LAYOUTS)}")
+    _style(style)
     if height < 16 or width < 8:
         raise ValueError(f"synthetic images must be at least 16 x 8 pixels; got {height} x {width}")
     if os.path.exists(out_dir) and os.listdir(out_dir):
         raise FileExistsError(f"synthetic dataset folder {out_dir} exists and is not empty")
     num_ids = DEFAULT_NUM_IDS[layout] if num_ids is None else num_ids
-    return writers[layout](out_dir, num_ids=num_ids, seed=seed, height=height, width=width)
+    return writers[layout](out_dir, num_ids=num_ids, seed=seed, height=height, width=width, style=style)
 
 
 def main(argv=None):
@@ -367,10 +762,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--height", type=int, default=128)
     parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--style", default="default", choices=tuple(STYLES),
+                        help="rendering: 'alternative' draws differently on purpose, to check generalisation")
     args = parser.parse_args(argv)
     root = write_synthetic_dataset(args.layout, args.out, num_ids=args.ids, seed=args.seed,
-                                   height=args.height, width=args.width)
-    print(f"wrote synthetic {args.layout} dataset to {root}")
+                                   height=args.height, width=args.width, style=args.style)
+    print(f"wrote synthetic {args.layout} dataset ({args.style} style) to {root}")
 
 
 if __name__ == "__main__":
