@@ -49,3 +49,31 @@ def pynative_mode():
     ms.set_context(mode=ms.PYNATIVE_MODE)
     yield
     ms.set_context(mode=previous)
+
+
+@pytest.fixture(autouse=True)
+def restore_execution_mode():
+    """Give every test the process's execution mode back as it found it.
+
+    Several tests and every Trainer switch to graph mode; without this a test would run in
+    whichever mode the tests before it left, and pass or fail with the selection and order.
+    """
+    import mindspore as ms
+
+    previous = ms.get_context("mode")
+    yield
+    ms.set_context(mode=previous)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--reverse-files", action="store_true",
+                     help="run the test files in reverse order (tests within a file keep theirs): "
+                          "shows whether a file depends on state that files before it leave behind")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--reverse-files"):
+        return
+    files = list(dict.fromkeys(item.path for item in items))
+    rank = {path: index for index, path in enumerate(reversed(files))}
+    items.sort(key=lambda item: rank[item.path])  # stable: keeps the order inside each file

@@ -35,19 +35,52 @@ def launched_by_msrun():
             and int(os.environ.get("MS_WORKER_NUM", "1")) > 1)
 
 
+class DeviceConflictError(RuntimeError):
+    """A device was asked for after MindSpore's runtime had started on another one in this process."""
+
+
+def device_name(device_target, device_id=None):
+    """``"GPU:1"``, or ``"GPU"`` when no id was asked for (msrun negotiates it)."""
+    return device_target if device_id is None else f"{device_target}:{device_id}"
+
+
+def select_device(device_target, device_id=None):
+    """Make ``device_target`` (and ``device_id`` unless None) this process's device; safe to repeat.
+
+    MindSpore fixes the device when its runtime starts (the first kernel, or
+    ``communication.init()``) and from then on refuses every ``ms.set_device``, even one naming
+    the device already in force. So once the runtime runs, the request is only compared with
+    the device in force: equal is a no-op, different raises DeviceConflictError.
+    """
+    in_force = ms.get_current_device()
+    if not ms.hal.is_initialized(in_force.device_target):
+        ms.set_device(device_target, device_id)
+        return
+    asked = (device_target, in_force.device_id if device_id is None else device_id)
+    if asked != (in_force.device_target, in_force.device_id):
+        wanted = device_name(device_target, device_id)
+        raise DeviceConflictError(f"error: this process already runs MindSpore on {device_name(*in_force)} and "
+                                  f"cannot switch to {wanted}; use a separate process for {wanted}")
+
+
 def setup_context(device_target="CPU", device_id=0, graph_mode=True):
     """Set the device and mode; join the communication group only when msrun started us.
+
+    Safe to call any number of times in one process, also after MindSpore kernels have run
+    (evaluate, then train; several trainings): the device must stay the one in force (else
+    DeviceConflictError), the mode is set anew each call.
 
     Returns:
         RunContext with this worker's rank and the number of workers.
     """
     ms.set_context(mode=ms.GRAPH_MODE if graph_mode else ms.PYNATIVE_MODE)
     if not launched_by_msrun():
-        ms.set_device(device_target, device_id)
+        select_device(device_target, device_id)
         return RunContext()
-    from mindspore.communication import get_group_size, get_rank, init  # only needed when distributed
-    ms.set_device(device_target)
-    init()
+    from mindspore.communication import GlobalComm, get_group_size, get_rank, init  # only needed when distributed
+    select_device(device_target)  # msrun assigns each worker its device id
+    if not GlobalComm.INITED:
+        init()
     ms.set_auto_parallel_context(parallel_mode=ms.ParallelMode.DATA_PARALLEL, gradients_mean=True)
     return RunContext(rank=get_rank(), group_size=get_group_size())
 
