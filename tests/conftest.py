@@ -17,27 +17,28 @@ import pytest  # noqa: E402
 from src.datasets.synthetic import write_synthetic_dataset  # noqa: E402
 
 
-def _synthetic_root(tmp_path_factory, layout):
-    return write_synthetic_dataset(layout, str(tmp_path_factory.mktemp(f"synthetic_{layout}")),
-                                   seed=0, height=64, width=32)
+def synthetic_root(tmp_path_factory, layout, style="default"):
+    """A demo-size synthetic tree of ``layout`` in ``style`` (seed 0, 64 x 32 images) in a fresh folder."""
+    return write_synthetic_dataset(layout, str(tmp_path_factory.mktemp(f"synthetic_{style}_{layout}")),
+                                   seed=0, height=64, width=32, style=style)
 
 
 @pytest.fixture(scope="session")
 def synthetic_sysu(tmp_path_factory):
     """Root of a demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32 JPEGs), written once per session."""
-    return _synthetic_root(tmp_path_factory, "sysu")
+    return synthetic_root(tmp_path_factory, "sysu")
 
 
 @pytest.fixture(scope="session")
 def synthetic_regdb(tmp_path_factory):
     """Root of a demo-size synthetic RegDB tree (20 ids, 10 + 10 images each, 64 x 32)."""
-    return _synthetic_root(tmp_path_factory, "regdb")
+    return synthetic_root(tmp_path_factory, "regdb")
 
 
 @pytest.fixture(scope="session")
 def synthetic_llcm(tmp_path_factory):
     """Root of a demo-size synthetic LLCM tree (30 ids, 64 x 32 JPEGs)."""
-    return _synthetic_root(tmp_path_factory, "llcm")
+    return synthetic_root(tmp_path_factory, "llcm")
 
 
 @pytest.fixture

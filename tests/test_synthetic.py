@@ -12,29 +12,25 @@ import pytest
 import scipy.io
 from PIL import Image
 
+from conftest import synthetic_root
 from src.datasets.registry import open_dataset
 from src.datasets.synthetic import LAYOUTS, write_synthetic_dataset
-
-
-def _alternative_root(tmp_path_factory, layout):
-    return write_synthetic_dataset(layout, str(tmp_path_factory.mktemp(f"alternative_{layout}")),
-                                   seed=0, height=64, width=32, style="alternative")
 
 
 @pytest.fixture(scope="module")
 def alternative_sysu(tmp_path_factory):
     """Demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32) in the alternative style."""
-    return _alternative_root(tmp_path_factory, "sysu")
+    return synthetic_root(tmp_path_factory, "sysu", style="alternative")
 
 
 @pytest.fixture(scope="module")
 def alternative_regdb(tmp_path_factory):
-    return _alternative_root(tmp_path_factory, "regdb")
+    return synthetic_root(tmp_path_factory, "regdb", style="alternative")
 
 
 @pytest.fixture(scope="module")
 def alternative_llcm(tmp_path_factory):
-    return _alternative_root(tmp_path_factory, "llcm")
+    return synthetic_root(tmp_path_factory, "llcm", style="alternative")
 
 
 def _first_line_ids(path):
@@ -290,21 +286,15 @@ def _rank1_visible_to_infrared(root, describe, similarity):
     return (infrared_ids[nearest] == visible_ids).mean(), chance
 
 
-def test_identity_recoverable_across_modalities_by_shape_not_colour(synthetic_sysu):
-    shape_rank1, chance = _rank1_visible_to_infrared(synthetic_sysu, _gradient_histograms, lambda a, b: a @ b.T)
+# Shape Rank-1 as a multiple of chance, measured on seeds 0..2: default style 22-23 x, the
+# alternative style (meant to be harder, not hopeless) 10-11 x; colour 0.4-1.9 x for both.
+@pytest.mark.parametrize("root_fixture, min_shape_ratio", [("synthetic_sysu", 10), ("alternative_sysu", 5)])
+def test_identity_recoverable_across_modalities_by_shape_not_colour(request, root_fixture, min_shape_ratio):
+    root = request.getfixturevalue(root_fixture)
+    shape_rank1, chance = _rank1_visible_to_infrared(root, _gradient_histograms, lambda a, b: a @ b.T)
     colour_rank1, _ = _rank1_visible_to_infrared(
-        synthetic_sysu, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
-    assert shape_rank1 > 10 * chance
-    assert colour_rank1 < 3 * chance
-
-
-def test_alternative_identity_recoverable_across_modalities_by_shape_not_colour(alternative_sysu):
-    # Measured on seeds 0..2: shape Rank-1 10-11 x chance (default style: 22-23 x), colour
-    # 0.4-1.9 x chance. The alternative style is meant to be harder, not hopeless.
-    shape_rank1, chance = _rank1_visible_to_infrared(alternative_sysu, _gradient_histograms, lambda a, b: a @ b.T)
-    colour_rank1, _ = _rank1_visible_to_infrared(
-        alternative_sysu, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
-    assert shape_rank1 > 5 * chance
+        root, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
+    assert shape_rank1 > min_shape_ratio * chance
     assert colour_rank1 < 3 * chance
 
 
