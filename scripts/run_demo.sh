@@ -17,6 +17,8 @@ config=(--config_path configs/demo.yaml --data.data_path "$data_dir" --output_di
 if [[ ! -d "$data_dir" ]]; then
   "$PYTHON" -m src.datasets.synthetic --layout sysu --out "$data_dir" --ids "${DEMO_IDS:-400}" \
     --seed "${DEMO_SEED:-0}" --style "${DEMO_STYLE:-default}"
+else
+  echo "using the existing dataset $data_dir (DEMO_IDS, DEMO_SEED and DEMO_STYLE apply only to a new one)"
 fi
 mkdir -p "$run_dir"
 "$PYTHON" tools/hog_features.py --dataset sysu --data_path "$data_dir" --out "$run_dir/hog_features.npz"

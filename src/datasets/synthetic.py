@@ -396,7 +396,7 @@ def _alt_camera(seed, camera_key):
         background_kind="blocks" if rng.random() < 0.5 else "noise",
         background_colours=np.stack([_hsv_colour(rng, (0.0, 0.5), (0.15, 0.85)) for _ in range(2)]),
         background_heat=(background_heat, background_heat + rng.uniform(0.05, 0.2)),
-        polarity=-1 if camera_key % 2 == 0 else 1,  # every layout gets both: SYSU 3 / 6, RegDB, LLCM
+        polarity=-1 if camera_key % 2 == 0 else 1,  # black-hot on even keys: SYSU camera 6, RegDB, some LLCM cameras
         ir_gain=rng.uniform(4.0, 9.0),
         ir_midpoint=rng.uniform(0.4, 0.6),
         ir_range=(rng.uniform(5, 50), rng.uniform(200, 250)),

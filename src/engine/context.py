@@ -48,9 +48,10 @@ def select_device(device_target, device_id=None):
     """Make ``device_target`` (and ``device_id`` unless None) this process's device; safe to repeat.
 
     MindSpore fixes the device when its runtime starts (the first kernel, or
-    ``communication.init()``) and from then on refuses every ``ms.set_device``, even one naming
-    the device already in force. So once the runtime runs, the request is only compared with
-    the device in force: equal is a no-op, different raises DeviceConflictError.
+    ``communication.init()``); from then on ``ms.set_device`` refuses any other device and,
+    when no device had been set before the runtime started, even the one in force. So once
+    the runtime runs, the request is only compared with the device in force: equal is a
+    no-op, different raises DeviceConflictError.
     """
     in_force = ms.get_current_device()
     if not ms.hal.is_initialized(in_force.device_target):

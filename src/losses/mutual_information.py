@@ -27,7 +27,7 @@ class GradientReversal(nn.Cell):
 
 
 def negative_partners(labels):
-    """Row index of each row's negative: labels (N,) int -> (N,) int32.
+    """Row index of each row's negative: labels (N,) int -> (N,) of the labels' dtype.
 
     Row i is paired with the nearest row after it, cyclically, whose label differs, so a
     negative pair never holds two images of one identity. In identity-major batches (and

@@ -25,11 +25,10 @@ class InformationBottleneck(nn.Cell):
         hidden_dims: hidden layer sizes, each followed by ReLU.
         z_dim: size of z.
         stochastic: True for the Gaussian bottleneck, False for the deterministic one.
-        initial_scale: sigma at initialisation (the scale outputs' bias is set so that
-            softplus(bias) + floor equals it). With a zero bias sigma starts at softplus(0)
-            ~ 0.69 while the means of different images differ by ~0.01-0.06, so z would
-            start as noise and the z-heads would train on noise until Adam had walked the
-            bias down by several units, thousands of steps.
+        initial_scale: sigma at initialisation: the scale outputs' bias is set so that
+            softplus(bias) + floor equals it. A zero bias would start sigma at softplus(0),
+            far larger than the spread of the means of an untrained MLP, so z would start as
+            noise (README, "Differences").
 
     ``noise`` is the standard-normal draw used in training (the trainer draws it on the
     host so that resumed runs sample exactly as uninterrupted ones); when it is None, the
