@@ -72,6 +72,13 @@ def test_epoch_lengths_for_both_definitions(labels):
     by_images = CrossModalitySampler(visible_labels, infrared_labels, batch_ids=4, per_modality=2,
                                      epoch_definition="images")
     assert by_images.steps_per_epoch == len(visible_labels) // 8 == len(by_images.batches(0))
+    fixed = CrossModalitySampler(visible_labels, infrared_labels, batch_ids=4, per_modality=2, steps_per_epoch=13,
+                                 epoch_definition="images")
+    batches = fixed.batches(0)
+    assert fixed.steps_per_epoch == 13 == len(batches)
+    counts = Counter(np.concatenate([batch_labels[::2] for _, _, batch_labels in batches]).tolist())
+    # 13 x 4 = 52 identity slots over 23 identities: each identity twice or three times
+    assert set(counts) == set(range(23)) and set(counts.values()) <= {2, 3}
 
 
 def test_deterministic_for_seed_and_epoch_and_epochs_differ(labels):
@@ -113,3 +120,5 @@ def test_clear_errors():
     assert sampler.unpaired_labels == [3, 9]
     with pytest.raises(ValueError, match="epoch_definition"):
         CrossModalitySampler(visible_labels, infrared_labels, 2, 1, epoch_definition="steps")
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        CrossModalitySampler(visible_labels, infrared_labels, 2, 1, steps_per_epoch=-1)

@@ -6,7 +6,7 @@ from PIL import Image
 
 from src.datasets.transforms import (IMAGENET_MEAN, IMAGENET_STD, TrainTransform, flip_horizontal, normalize,
                                      random_channel_exchange, random_erasing, random_flip, random_grayscale,
-                                     random_pad_crop, to_grayscale)
+                                     random_intensity_remap, random_pad_crop, to_grayscale)
 
 
 @pytest.fixture
@@ -60,6 +60,35 @@ def test_channel_exchange_copies_one_channel(images):
     out = random_channel_exchange(images, 1.0, np.random.default_rng(5))
     for result, source in zip(out, images):
         assert any(all(np.array_equal(result[..., c], source[..., k]) for c in range(3)) for k in range(3))
+
+
+def test_intensity_remap_is_a_grey_piecewise_linear_tone_curve():
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None, None], 3, axis=-1)
+    ramps = np.repeat(ramp, 40, axis=0)
+    out = random_intensity_remap(ramps, 1.0, np.random.default_rng(7), knots=4)
+    assert out.shape == ramps.shape and out.dtype == np.uint8
+    assert (out == out[..., :1]).all(), "the result is grey"
+    curves = out[:, :, 0, 0].astype(np.int64)
+    for curve in curves:
+        for start, stop in ((0, 85), (85, 170), (170, 255)):
+            segment = curve[start:stop + 1]
+            expected = np.round(np.linspace(segment[0], segment[-1], len(segment)))
+            assert np.abs(segment - expected).max() <= 1, "linear between evenly spaced knots"
+    slopes = curves[:, -1] - curves[:, 0]
+    assert (slopes > 0).any() and (slopes < 0).any(), "both polarities are drawn"
+
+
+def test_intensity_remap_depends_on_the_colour_only(images):
+    colours = np.array([[200, 30, 30], [30, 200, 30], [30, 30, 200]], dtype=np.uint8)
+    pattern = colours[np.random.default_rng(8).integers(0, 3, size=(6, 10, 7))]
+    out = random_intensity_remap(pattern, 1.0, np.random.default_rng(9))
+    for result, source in zip(out, pattern):
+        for colour in colours:
+            assert len(np.unique(result[(source == colour).all(axis=-1)])) <= 1
+    np.testing.assert_array_equal(random_intensity_remap(images, 0.0, np.random.default_rng(0)), images)
+    half = random_intensity_remap(images, 0.5, np.random.default_rng(10))
+    changed = [not np.array_equal(a, b) for a, b in zip(half, images)]
+    assert any(changed) and not all(changed)
 
 
 def test_random_erasing_sets_one_rectangle_to_the_mean_colour():

@@ -89,9 +89,10 @@ class _TrainSteps:
 
 
 def build_train_dataset(root, records, height, width, batch_ids, per_modality, seed, epoch_definition="ids",
+                        steps_per_epoch=0,
                         rank=0, group_size=1, num_workers=2, cache_dir=None, flip_prob=0.5, pad=0,
                         random_erasing_prob=0.0, channel_exchange_prob=0.0, grayscale_prob=0.0,
-                        skip_corrupt=False, start_epoch=0, start_step=0, num_epochs=1):
+                        intensity_remap_prob=0.0, skip_corrupt=False, start_epoch=0, start_step=0, num_epochs=1):
     """Training dataset of the run's steps from (start_epoch, start_step) to the run's end.
 
     Args:
@@ -101,12 +102,14 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
         batch_ids, per_modality: P identities x K images per modality in a global batch.
         seed: seeds the sampler and the augmentation.
         epoch_definition: "ids" or "images" (see CrossModalitySampler).
+        steps_per_epoch: batches per epoch, overriding epoch_definition when positive.
         rank, group_size: this device's share of each global batch.
         num_workers: parallel workers (clamped to the available cores); also decoding
             threads for the cache build.
         cache_dir: folder of the resized-image cache; None or "" decodes every image each time.
-        flip_prob, pad, random_erasing_prob, channel_exchange_prob, grayscale_prob: see
-            TrainTransform (colour transforms apply to visible images only).
+        flip_prob, pad, random_erasing_prob, channel_exchange_prob, grayscale_prob,
+            intensity_remap_prob: see TrainTransform (channel exchange and grayscale apply
+            to visible images only).
         skip_corrupt: leave unreadable images out of training (with a warning listing
             them) instead of raising CorruptImageError. Images are checked before the
             dataset is built: while building the cache, or by decoding each once if uncached.
@@ -125,7 +128,8 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
     if unlabelled:
         raise ValueError(f"{len(unlabelled)} training records have no label (label -1), e.g. {unlabelled[0]}: "
                          f"training needs records with labels 0..C-1")
-    transform = TrainTransform(flip_prob, pad, random_erasing_prob, channel_exchange_prob, grayscale_prob)
+    transform = TrainTransform(flip_prob, pad, random_erasing_prob, channel_exchange_prob, grayscale_prob,
+                               intensity_remap_prob)
     workers = available_workers(num_workers)
     paths = [record.path for record in records]
     images, unreadable = _open_training_images(root, paths, height, width, cache_dir, workers)
@@ -138,7 +142,8 @@ def build_train_dataset(root, records, height, width, batch_ids, per_modality, s
     visible_rows = np.array([i for i in usable if records[i].modality == VISIBLE], dtype=np.int64)
     infrared_rows = np.array([i for i in usable if records[i].modality == INFRARED], dtype=np.int64)
     sampler = CrossModalitySampler([records[i].label for i in visible_rows], [records[i].label for i in infrared_rows],
-                                   batch_ids, per_modality, seed, epoch_definition, rank, group_size)
+                                   batch_ids, per_modality, seed, epoch_definition, rank, group_size,
+                                   steps_per_epoch)
     if sampler.unpaired_labels:
         warnings.warn(f"{len(sampler.unpaired_labels)} training label(s) lack visible or infrared images "
                       f"and are not sampled: {sampler.unpaired_labels}", stacklevel=2)

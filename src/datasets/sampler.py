@@ -30,7 +30,9 @@ class CrossModalitySampler:
 
     Epoch length: ``"ids"``: ceil(identities / P) batches (one pass over the identities, as
     the authors' code does); ``"images"``: max(1, visible images of the sampled identities
-    // (P * K)) batches, i.e. about one pass over the visible images.
+    // (P * K)) batches, i.e. about one pass over the visible images. A positive
+    ``steps_per_epoch`` overrides both: a training budget that does not grow or shrink with
+    the dataset.
 
     Determinism: ``batches(epoch)`` depends only on (seed, epoch), not on earlier calls.
 
@@ -41,7 +43,7 @@ class CrossModalitySampler:
     """
 
     def __init__(self, visible_labels, infrared_labels, batch_ids, per_modality, seed=1,
-                 epoch_definition="ids", rank=0, group_size=1):
+                 epoch_definition="ids", rank=0, group_size=1, steps_per_epoch=0):
         """
         Args:
             visible_labels: (Nv,) label of each visible image (its index is the image index).
@@ -51,9 +53,12 @@ class CrossModalitySampler:
             seed: sampling seed.
             epoch_definition: "ids" or "images" (see the class docstring).
             rank, group_size: this process's rank and the number of processes.
+            steps_per_epoch: batches per epoch; 0 derives them from ``epoch_definition``.
         """
         if epoch_definition not in EPOCH_DEFINITIONS:
             raise ValueError(f"epoch_definition must be one of {EPOCH_DEFINITIONS}, got {epoch_definition!r}")
+        if steps_per_epoch < 0:
+            raise ValueError(f"steps_per_epoch must be >= 0 (0: from epoch_definition), got {steps_per_epoch}")
         if batch_ids < 1 or per_modality < 1:
             raise ValueError(f"batch_ids and per_modality must be >= 1, got {batch_ids} and {per_modality}")
         if group_size < 1 or not 0 <= rank < group_size:
@@ -77,7 +82,9 @@ class CrossModalitySampler:
         self.seed = seed
         self.rank = rank
         self.group_size = group_size
-        if epoch_definition == "ids":
+        if steps_per_epoch:
+            self.steps_per_epoch = steps_per_epoch
+        elif epoch_definition == "ids":
             self.steps_per_epoch = math.ceil(len(self.labels) / batch_ids)
         else:
             visible_count = sum(len(indices) for indices in self._visible)

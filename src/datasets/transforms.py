@@ -78,6 +78,25 @@ def random_channel_exchange(images, prob, rng):
     return out
 
 
+def random_intensity_remap(images, prob, rng, knots=4):
+    """With probability ``prob`` replaces an image by a random grey rendering of it: a random
+    convex mix of its channels (weights from a flat Dirichlet) passed through a random
+    piecewise-linear curve with ``knots`` points evenly spaced over 0..255, each given a
+    uniform random level. The curve need not be monotonic, so brightness, polarity and
+    the contrast between regions change, while region boundaries and textures stay: what
+    an infrared camera keeps of a visible scene, whatever its sensor's response."""
+    chosen = np.flatnonzero(rng.random(len(images)) < prob)
+    if not len(chosen):
+        return images
+    out = images.copy()
+    inputs = np.linspace(0.0, 255.0, knots)
+    for i in chosen:
+        grey = images[i].astype(np.float32) @ rng.dirichlet(np.ones(3)).astype(np.float32)
+        levels = np.interp(grey, inputs, rng.uniform(0.0, 255.0, knots))
+        out[i] = np.round(levels).astype(np.uint8)[..., None]
+    return out
+
+
 def random_erasing(batch, prob, rng):
     """With probability ``prob`` sets a random rectangle of a normalised (n, 3, H, W) batch to
     0, the ImageNet mean colour, in place. Returns the batch."""
@@ -101,13 +120,15 @@ class TrainTransform:
     """Training augmentation of one modality's batch.
 
     Order: random horizontal flip, pad + random crop, then for visible images only channel
-    exchange and random grayscale, then ImageNet normalisation, then random erasing.
+    exchange and random grayscale, then random intensity remapping (both modalities), then
+    ImageNet normalisation, then random erasing.
     """
 
     def __init__(self, flip_prob=0.5, pad=0, random_erasing_prob=0.0, channel_exchange_prob=0.0,
-                 grayscale_prob=0.0):
+                 grayscale_prob=0.0, intensity_remap_prob=0.0):
         for name, value in (("flip_prob", flip_prob), ("random_erasing_prob", random_erasing_prob),
-                            ("channel_exchange_prob", channel_exchange_prob), ("grayscale_prob", grayscale_prob)):
+                            ("channel_exchange_prob", channel_exchange_prob), ("grayscale_prob", grayscale_prob),
+                            ("intensity_remap_prob", intensity_remap_prob)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1], got {value}")
         if pad < 0:
@@ -117,6 +138,7 @@ class TrainTransform:
         self.random_erasing_prob = random_erasing_prob
         self.channel_exchange_prob = channel_exchange_prob
         self.grayscale_prob = grayscale_prob
+        self.intensity_remap_prob = intensity_remap_prob
 
     def __call__(self, images, visible, rng):
         """uint8 (n, H, W, 3) -> float32 (n, 3, H, W); ``visible`` enables the colour transforms."""
@@ -125,4 +147,5 @@ class TrainTransform:
         if visible:
             images = random_channel_exchange(images, self.channel_exchange_prob, rng)
             images = random_grayscale(images, self.grayscale_prob, rng)
+        images = random_intensity_remap(images, self.intensity_remap_prob, rng)
         return random_erasing(normalize(images), self.random_erasing_prob, rng)

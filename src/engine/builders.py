@@ -57,10 +57,10 @@ def build_train_dataset(cfg, records, context, start_epoch=0, start_step=0):
                          f"({context.group_size})")
     return make_train_dataset(
         data.data_path, records, data.height, data.width, data.batch_ids, data.per_modality, cfg.seed,
-        epoch_definition=data.epoch_definition, rank=context.rank, group_size=context.group_size,
+        epoch_definition=data.epoch_definition, steps_per_epoch=data.steps_per_epoch, rank=context.rank, group_size=context.group_size,
         num_workers=data.num_workers, cache_dir=cache_dir(cfg), flip_prob=data.flip_prob, pad=data.pad,
         random_erasing_prob=data.random_erasing_prob, channel_exchange_prob=data.channel_exchange_prob,
-        grayscale_prob=data.grayscale_prob, skip_corrupt=data.skip_corrupt, start_epoch=start_epoch,
+        grayscale_prob=data.grayscale_prob, intensity_remap_prob=data.intensity_remap_prob, skip_corrupt=data.skip_corrupt, start_epoch=start_epoch,
         start_step=start_step, num_epochs=cfg.train.epochs)
 
 
