@@ -5,12 +5,9 @@ protocol, and the files written. ``eval.py`` and the training demo call ``run_ev
 import json
 import os
 
-import mindspore as ms
-from mindspore import nn
-
-from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.registry import open_dataset
 from src.engine.builders import feature_extractor, image_extractor
+from src.engine.mindir import mindir_pair
 from src.evaluation.features import FeatureTable, RecordingFeatureSource
 from src.evaluation.protocol import format_table, run_protocol
 from src.models.network import build_network
@@ -19,7 +16,6 @@ from src.models.pretrained import checkpoint_num_classes, load_network_checkpoin
 TRIAL_PLACEHOLDER = "{trial}"
 RESULTS_FILE = "eval_results.json"
 CONFIG_FILE = "eval_config.yaml"
-MINDIR_SUFFIXES = {VISIBLE: "_visible.mindir", INFRARED: "_infrared.mindir"}
 
 
 def resolve_trial_path(template, trial):
@@ -125,20 +121,6 @@ def checkpoint_source(cfg, template):
                 extractors[path] = feature_extractor(cfg, network)
         return extractors[path]
     return source_for
-
-
-def mindir_pair(path):
-    """{modality: GraphCell} for the visible / infrared MINDIR pair that ``path`` belongs to."""
-    stem = next((path[:-len(suffix)] for suffix in MINDIR_SUFFIXES.values() if path.endswith(suffix)), None)
-    if stem is None:
-        raise ValueError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
-                         f"(export.py writes both)")
-    cells = {}
-    for modality, suffix in MINDIR_SUFFIXES.items():
-        if not os.path.isfile(stem + suffix):
-            raise FileNotFoundError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
-        cells[modality] = nn.GraphCell(ms.load(stem + suffix))
-    return cells
 
 
 def feature_kind(cfg, checkpoint):
