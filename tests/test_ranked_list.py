@@ -60,7 +60,7 @@ def test_frames_are_green_exactly_for_true_matches(pid_features, synthetic_sysu,
         for column, is_match in enumerate(expected, start=1):
             left = GAP + column * (cell + GAP) + QUERY_GAP
             assert tuple(sheet[frame_top + 1, left + 1]) == (MATCH_COLOUR if is_match else MISMATCH_COLOUR)
-            assert tuple(sheet[frame_top + TILE_HEIGHT + FRAME, left + cell - 2]) == tuple(sheet[frame_top, left])
+            assert tuple(sheet[frame_top + TILE_HEIGHT + 2 * FRAME - 1, left + cell - 1]) == tuple(sheet[frame_top, left])
             greens += is_match
     assert 0 < greens < 2 * TOPK  # the case mixes true and false matches
 

@@ -2,7 +2,7 @@
 
 A row is a label line above a strip of tiles. Every tile is an image resized to
 (tile_height, tile_width) pixels inside a frame of ``FRAME`` pixels, with caption lines
-under it. The frame says what the tile is: the query (``QUERY_COLOUR``), a true match
+under it. The frame (its innermost line white) says what the tile is: the query (``QUERY_COLOUR``), a true match
 (``MATCH_COLOUR``), a false one (``MISMATCH_COLOUR``) or a result whose identity is unknown
 (``UNKNOWN_COLOUR``, e.g. a search in an unlabelled folder). Pillow only.
 """
@@ -21,7 +21,7 @@ MISMATCH_COLOUR = (220, 0, 0)
 UNKNOWN_COLOUR = (150, 150, 150)
 BACKGROUND = (255, 255, 255)
 TEXT_COLOUR = (0, 0, 0)
-FRAME = 4  # frame width in pixels
+FRAME = 5  # frame width in pixels, its innermost line white (frames stay visible on red or green images)
 GAP = 6  # pixels between tiles, between rows and around the sheet
 QUERY_GAP = 18  # extra space between the query and its results
 
@@ -104,6 +104,7 @@ def render_rows(rows, tile_height=128, tile_width=64):
         for column, tile in enumerate(row.tiles):
             left, top, right, bottom = layout.frame_box(row_index, column)
             draw.rectangle((left, top, right - 1, bottom - 1), fill=tuple(tile.frame))
+            draw.rectangle((left + FRAME - 1, top + FRAME - 1, right - FRAME, bottom - FRAME), outline=BACKGROUND)
             image = Image.fromarray(read_resized(tile.path, tile_height, tile_width))
             sheet.paste(image, (left + FRAME, top + FRAME))
             for line_index, line in enumerate(tile.caption):
