@@ -57,7 +57,7 @@ def test_training_logs_the_gap_every_interval(synthetic_sysu, tmp_path):
                        "--data.height", "32", "--data.width", "16", "--data.batch_ids", "8",
                        "--data.per_modality", "1", "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8",
                        "--data.num_workers", "1", "--train.epochs", "1", "--train.warmup_epochs", "0",
-                       "--train.gap_interval", "2", "--train.gap_ids", "5"])
+                       "--train.gap_interval", "2", "--train.gap_ids", "5", "--graph_mode", "false"])
     trainer = Trainer(cfg)
     trainer.run()
     with open(os.path.join(cfg.output_dir, "train_log.jsonl"), encoding="utf-8") as handle:
