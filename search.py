@@ -32,7 +32,8 @@ from src.datasets.records import INFRARED, MODALITIES, VISIBLE, ImageRecord
 
 def parse_command_line(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], allow_abbrev=False)
-    parser.add_argument("--model", required=True, help="export.py's NAME, or NAME_visible.mindir / NAME_infrared.mindir")
+    parser.add_argument("--model", required=True,
+                        help="export.py's NAME, or NAME_visible.mindir / NAME_infrared.mindir")
     parser.add_argument("--modality", required=True, choices=MODALITIES, help="modality of the query images")
     parser.add_argument("--query", required=True, nargs="+", help="query image files or folders of them")
     gallery = parser.add_mutually_exclusive_group(required=True)
@@ -168,7 +169,8 @@ def search(args):
     if args.gallery:
         gallery_embedder = Embedder(stem + MINDIR_SUFFIXES[args.gallery_modality], cells[args.gallery_modality],
                                     args.flip_tta, args.batch_size)
-        cache = args.cache or os.path.join(args.gallery, f".search_{os.path.basename(stem)}_{args.gallery_modality}.npz")
+        cache = args.cache or os.path.join(args.gallery,
+                                           f".search_{os.path.basename(stem)}_{args.gallery_modality}.npz")
         gallery_paths, gallery_features = folder_gallery(args.gallery, gallery_embedder, args.gallery_modality, cache)
         gallery_root = args.gallery
     else:

@@ -20,7 +20,10 @@ TOPK, TILE_HEIGHT, TILE_WIDTH = 5, 24, 12
 def pid_features(synthetic_sysu, tmp_path_factory):
     """A features file where images of identities equal modulo 4 look alike (so lists mix true and false matches)."""
     reader = open_dataset("sysu", synthetic_sysu)
-    records = {r.path: r for trial in range(2) for lists in [reader.test_lists(trial)] for r in lists.query + lists.gallery}
+    records = {}
+    for trial in range(2):
+        lists = reader.test_lists(trial)
+        records.update({r.path: r for r in lists.query + lists.gallery})
     records = list(records.values())
     rng = np.random.default_rng(0)
     features = np.eye(4, dtype=np.float32)[[r.pid % 4 for r in records]] + 0.3 * rng.random((len(records), 4))
@@ -60,7 +63,8 @@ def test_frames_are_green_exactly_for_true_matches(pid_features, synthetic_sysu,
         for column, is_match in enumerate(expected, start=1):
             left = GAP + column * (cell + GAP) + QUERY_GAP
             assert tuple(sheet[frame_top + 1, left + 1]) == (MATCH_COLOUR if is_match else MISMATCH_COLOUR)
-            assert tuple(sheet[frame_top + TILE_HEIGHT + 2 * FRAME - 1, left + cell - 1]) == tuple(sheet[frame_top, left])
+            bottom_right = sheet[frame_top + TILE_HEIGHT + 2 * FRAME - 1, left + cell - 1]
+            assert tuple(bottom_right) == tuple(sheet[frame_top, left])
             greens += is_match
     assert 0 < greens < 2 * TOPK  # the case mixes true and false matches
 

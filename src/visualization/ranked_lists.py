@@ -64,7 +64,8 @@ class SheetLayout:
         self.row_height = line_height + tile_height + 2 * FRAME + caption_lines * line_height + GAP
 
     def frame_box(self, row, column):
-        """(left, top, right, bottom) of tile ``column`` (0 = query) of ``row``, frame included, right/bottom exclusive."""
+        """(left, top, right, bottom) of tile ``column`` (0 = query) of ``row``, frame included;
+        right and bottom are exclusive."""
         left = GAP + column * (self.cell_width + GAP) + (QUERY_GAP if column > 0 else 0)
         top = GAP + row * self.row_height + self.line_height
         return left, top, left + self.cell_width, top + self.tile_height + 2 * FRAME
