@@ -11,7 +11,10 @@ NAME_infrared.mindir). FILE.npz holds ``paths`` (image paths relative to data.da
 per path). ``{trial}`` in the file name is replaced by the trial number: RegDB trial k is
 evaluated with the checkpoint / features of the model trained on trial k (without ``{trial}`` only
 data.trial is evaluated). eval.direction "both" runs v2t and t2v (RegDB, LLCM).
-Short aliases: --features, --distance, --normalize, --rand_perm_cam, --rerank.
+``--eval.save_features OUT.npz`` also writes the features a checkpoint or MINDIR gave (the
+format of ``--features``, plus each image's modality, pid, cam and the feature kind; RegDB:
+put ``{trial}`` in OUT for one file per trial).
+Short aliases: --features, --save_features, --distance, --normalize, --rand_perm_cam, --rerank.
 Writes <output_dir>/eval_config.yaml and <output_dir>/eval_results.json.
 """
 
@@ -23,6 +26,7 @@ from src.config import ConfigError, add_help, load_config
 # DESIGN.md's option names -> the dotted config keys.
 ALIASES = {
     "features": "eval.features",
+    "save_features": "eval.save_features",
     "distance": "eval.distance",
     "normalize": "eval.normalize",
     "rand_perm_cam": "eval.rand_perm_cam",
@@ -52,6 +56,9 @@ def main(argv=None):
         if not cfg.eval.features and not cfg.eval.checkpoint:
             raise ConfigError("set eval.features (a .npz of saved features: paths, features) or eval.checkpoint "
                               "(a network .ckpt or an exported .mindir)")
+        if cfg.eval.save_features and cfg.eval.features:
+            raise ConfigError("eval.save_features writes the features a checkpoint gives; with eval.features "
+                              "they are already in a file")
     except ConfigError as error:
         print(f"config error: {error}", file=sys.stderr)
         return 2

@@ -87,6 +87,8 @@ RANGES = {
     "train.checkpoint_interval": (1, None),
     "train.keep_checkpoints": (1, None),
     "train.val_interval": (1, None),
+    "train.gap_interval": (0, None),
+    "train.gap_ids": (1, None),
     "eval.trials": (1, 10),
     "eval.batch_size": (1, None),
     "eval.max_rank": (1, None),

@@ -78,3 +78,37 @@ def pytest_collection_modifyitems(config, items):
     files = list(dict.fromkeys(item.path for item in items))
     rank = {path: index for index, path in enumerate(reversed(files))}
     items.sort(key=lambda item: rank[item.path])  # stable: keeps the order inside each file
+
+
+@pytest.fixture(scope="session")
+def tiny_model(synthetic_sysu, tmp_path_factory):
+    """An untrained tiny network for the synthetic SYSU-MM01 tree: config, checkpoint and MINDIR pair.
+
+    ResNet-18 (base width 8) shared branch, 32 x 16 inputs, v and z test feature. Returns a dict
+    with ``config`` (the run's config.yaml), ``checkpoint`` (.ckpt), ``mindir_stem`` (export.py's
+    NAME: NAME_visible.mindir / NAME_infrared.mindir) and ``folder``.
+    """
+    import mindspore as ms
+
+    from src.config import load_config
+    from src.engine.exporter import export_network
+    from src.models.network import build_network
+
+    folder = tmp_path_factory.mktemp("tiny_model")
+    cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(folder), "--model.depth", "18",
+                       "--model.base_width", "8", "--model.branches", "[shared]", "--model.hidden_dims", "[16, 8]",
+                       "--model.z_dim", "8", "--model.test_feature", "both", "--data.height", "32",
+                       "--data.width", "16", "--data.num_workers", "1", "--eval.batch_size", "32"])
+    config = str(folder / "config.yaml")
+    cfg.save(config)
+    mode = ms.get_context("mode")
+    ms.set_context(mode=ms.GRAPH_MODE)
+    ms.set_seed(0)
+    network = build_network(cfg.model, 6)
+    network.set_train(False)
+    checkpoint = str(folder / "network_last.ckpt")
+    ms.save_checkpoint(network, checkpoint)
+    stem = str(folder / "export" / "tiny")
+    export_network(network, cfg.data.height, cfg.data.width, stem)
+    ms.set_context(mode=mode)
+    return {"config": config, "checkpoint": checkpoint, "mindir_stem": stem, "folder": str(folder)}

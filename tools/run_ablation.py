@@ -90,8 +90,12 @@ def parse_seeds(text):
     return list(range(1, int(text) + 1))
 
 
-def split_arguments(argv):
-    """(DATASET, DATA_PATH, {own option: value}, [override tokens]) of the command line."""
+def split_arguments(argv, own_options=OWN_OPTIONS, reserved_keys=RESERVED_KEYS, command="ablation"):
+    """(DATASET, DATA_PATH, {own option: value}, [override tokens]) of the command line.
+
+    ``own_options``: the command's own ``--name`` options; ``reserved_keys``: {config key:
+    what to use instead} for the overrides the ``command`` sets itself.
+    """
     if len(argv) < 2 or argv[0].startswith("-") or argv[1].startswith("-"):
         raise UsageError("DATASET and DATA_PATH come first")
     dataset, data_path, rest = argv[0], argv[1], argv[2:]
@@ -106,12 +110,12 @@ def split_arguments(argv):
                 raise UsageError(f"option '{token}' needs a value")
             value = rest[index + 1]
         index += 1 if equals else 2
-        if name in OWN_OPTIONS:
+        if name in own_options:
             own[name] = value
             continue
         key = name[2:]
-        if key in RESERVED_KEYS:
-            raise UsageError(f"--{key} is set by the ablation for each run; use {RESERVED_KEYS[key]}")
+        if key in reserved_keys:
+            raise UsageError(f"--{key} is set by the {command} for each run; use {reserved_keys[key]}")
         overrides += [name, value]
     return dataset, data_path, own, overrides
 

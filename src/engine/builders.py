@@ -6,10 +6,13 @@ functions here read the resolved config and call them, so the parts stay free of
 
 import os
 
+import numpy as np
+
 from src.datasets.pipeline import build_train_dataset as make_train_dataset
-from src.datasets.pipeline import training_iterator
+from src.datasets.pipeline import iterate_test_batches, training_iterator
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.registry import open_dataset
+from src.engine.information_gap import InformationGapProbe, probe_records
 from src.engine.validation import hold_out_identities, validation_lists
 from src.evaluation.features import ImageFeatureExtractor
 from src.evaluation.metrics import evaluate
@@ -92,3 +95,14 @@ def validate(cfg, network, reader, records):
     return evaluate(distance, [r.pid for r in lists.query], [r.pid for r in lists.gallery],
                     [r.cam for r in lists.query], [r.cam for r in lists.gallery],
                     rule=reader.evaluation_rule, max_rank=cfg.eval.max_rank)
+
+
+def build_gap_probe(cfg, records):
+    """The H(y|z) - H(y|v) probe on ``train.gap_ids`` training identities (``information_gap``)."""
+    visible, infrared = probe_records(records, cfg.train.gap_ids, cfg.seed)
+
+    def images(chosen):
+        return np.concatenate(list(iterate_test_batches(cfg.data.data_path, chosen, cfg.data.height, cfg.data.width,
+                                                        cfg.eval.batch_size, cache_dir=cache_dir(cfg),
+                                                        num_workers=cfg.data.num_workers)))
+    return InformationGapProbe(images(visible), images(infrared), [record.label for record in visible])

@@ -5,13 +5,10 @@ protocol, and the files written. ``eval.py`` and the training demo call ``run_ev
 import json
 import os
 
-import mindspore as ms
-from mindspore import nn
-
-from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.registry import open_dataset
 from src.engine.builders import feature_extractor, image_extractor
-from src.evaluation.features import FeatureTable
+from src.engine.mindir import mindir_pair
+from src.evaluation.features import FeatureTable, RecordingFeatureSource
 from src.evaluation.protocol import format_table, run_protocol
 from src.models.network import build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
@@ -19,7 +16,6 @@ from src.models.pretrained import checkpoint_num_classes, load_network_checkpoin
 TRIAL_PLACEHOLDER = "{trial}"
 RESULTS_FILE = "eval_results.json"
 CONFIG_FILE = "eval_config.yaml"
-MINDIR_SUFFIXES = {VISIBLE: "_visible.mindir", INFRARED: "_infrared.mindir"}
 
 
 def resolve_trial_path(template, trial):
@@ -105,8 +101,6 @@ def features_file_source(template):
     return source_for
 
 
-
-
 def checkpoint_source(cfg, template):
     """trial -> feature extractor running the network of checkpoint ``template`` (``{trial}`` filled in).
 
@@ -129,24 +123,57 @@ def checkpoint_source(cfg, template):
     return source_for
 
 
-def mindir_pair(path):
-    """{modality: GraphCell} for the visible / infrared MINDIR pair that ``path`` belongs to."""
-    stem = next((path[:-len(suffix)] for suffix in MINDIR_SUFFIXES.values() if path.endswith(suffix)), None)
-    if stem is None:
-        raise ValueError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
-                         f"(export.py writes both)")
-    cells = {}
-    for modality, suffix in MINDIR_SUFFIXES.items():
-        if not os.path.isfile(stem + suffix):
-            raise FileNotFoundError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
-        cells[modality] = nn.GraphCell(ms.load(stem + suffix))
-    return cells
+def feature_kind(cfg, checkpoint):
+    """Words for a features file saying which features it holds and where they came from."""
+    if checkpoint.endswith(".mindir"):
+        return f"the exported model's test feature ({os.path.basename(checkpoint)})"
+    return f"{cfg.model.test_feature} of {cfg.model.test_branches} branches ({os.path.basename(checkpoint)})"
+
+
+def recording_source(source_for_trial):
+    """(trial -> RecordingFeatureSource, dict trial -> that recorder), one recorder per wrapped source."""
+    recorders, used = {}, {}
+
+    def source_for(trial):
+        source = source_for_trial(trial)
+        if id(source) not in recorders:
+            recorders[id(source)] = RecordingFeatureSource(source)
+        used[trial] = recorders[id(source)]
+        return used[trial]
+    return source_for, used
+
+
+def save_recorded_features(template, recorders_of_trial, kind, log=print):
+    """Write each recorder's features to ``template`` (``{trial}`` filled in); returns the paths written.
+
+    Trials that share a model share a recorder and, without ``{trial}``, one file.
+    """
+    written = {resolve_trial_path(template, trial): recorder for trial, recorder in recorders_of_trial.items()}
+    for path, recorder in written.items():
+        recorder.save(path, kind)
+        log(f"features of {len(recorder.rows)} images written to {path}")
+    return list(written)
 
 
 def evaluate_from_config(cfg, log=print):
-    """Evaluate ``eval.features`` (saved features) or ``eval.checkpoint`` (.ckpt or .mindir) under the protocol."""
+    """Evaluate ``eval.features`` (saved features) or ``eval.checkpoint`` (.ckpt or .mindir) under the protocol.
+
+    With ``eval.save_features`` the features that were evaluated are also written there
+    (``write_feature_file``'s format, which ``eval.features`` reads back).
+    """
     template = cfg.eval.features or cfg.eval.checkpoint
     if not template:
         raise ValueError("set eval.features (a .npz of saved features) or eval.checkpoint (.ckpt or .mindir)")
-    source = features_file_source(template) if cfg.eval.features else checkpoint_source(cfg, template)
-    return run_evaluation(cfg, source, per_trial_models=TRIAL_PLACEHOLDER in template, log=log)
+    if cfg.eval.features:
+        return run_evaluation(cfg, features_file_source(template), per_trial_models=TRIAL_PLACEHOLDER in template,
+                              log=log)
+    if cfg.eval.save_features and TRIAL_PLACEHOLDER in template and TRIAL_PLACEHOLDER not in cfg.eval.save_features:
+        raise ValueError(f"eval.save_features {cfg.eval.save_features}: each trial has its own model, so the file "
+                         f"name needs '{TRIAL_PLACEHOLDER}' (one file per trial)")
+    source = checkpoint_source(cfg, template)
+    if cfg.eval.save_features:
+        source, recorders = recording_source(source)
+    runs = run_evaluation(cfg, source, per_trial_models=TRIAL_PLACEHOLDER in template, log=log)
+    if cfg.eval.save_features:
+        save_recorded_features(cfg.eval.save_features, recorders, feature_kind(cfg, template), log)
+    return runs

@@ -80,6 +80,9 @@ class Trainer:
         self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
                                      enabled=self.context.is_main)
         self.best_score = -math.inf
+        self.gap_probe = None
+        if cfg.train.gap_interval and self.context.is_main:
+            self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
         self._report_initialisation()
 
     def _report_initialisation(self):
@@ -160,6 +163,8 @@ class Trainer:
                         losses = dict(zip(component_names, values.tolist()))
                         self.logger.log_step(epoch, epochs, steps_done, self.steps_per_epoch, global_step,
                                              float(self.learning_rates[global_step - 1]), losses)
+                    if self.gap_probe is not None and global_step % cfg.train.gap_interval == 0:
+                        self._log_information_gap(epoch, global_step)
                 self._end_of_epoch(epoch)
         except KeyboardInterrupt:
             # Keep the work done so far: a resumed run continues with the next step.
@@ -171,6 +176,12 @@ class Trainer:
         final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
         self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
         return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
+
+    def _log_information_gap(self, epoch, global_step):
+        figures = self.gap_probe(self.network)
+        self.logger.write({"epoch": epoch, "global_step": global_step, **figures})
+        gaps = " ".join(f"{name[4:]} {value:.4f}" for name, value in figures.items() if name.startswith("gap_"))
+        self.logger.info(f"H(y|z) - H(y|v) on the probe batch, nats: {gaps}")
 
     def _end_of_epoch(self, epoch):
         cfg = self.cfg

@@ -1,7 +1,9 @@
 """Where test features come from: a saved features file, or images through a network.
 
 Both sources answer ``features(records) -> (N, D) float32`` in record order, so the
-protocol driver does not care which one it has.
+protocol driver does not care which one it has. ``RecordingFeatureSource`` wraps either and
+keeps what it handed out, so that ``write_feature_file`` can save it in the format
+``FeatureTable.load`` reads.
 """
 
 import os
@@ -109,6 +111,54 @@ class FeatureTable:
             raise KeyError(f"{self.origin} has no features for {len(missing)} of the {len(paths)} requested images "
                            f"(paths relative to the dataset root), e.g. {shown}")
         return self.features[[self.row_of[path] for path in paths]]
+
+
+def write_feature_file(path, records, features, kind):
+    """Save features in the format ``FeatureTable.load`` reads, plus what describes each row.
+
+    Args:
+        path: the ``.npz`` to write (folders are created).
+        records: N ImageRecords (dataset-relative ``path``, ``pid``, ``cam``, ``modality``).
+        features: (N, D) features, row i belonging to ``records[i]``.
+        kind: what the features are (e.g. "v of all branches"), stored as the scalar ``kind``.
+    The file holds ``paths`` (N,), ``features`` (N, D) float32, ``modality`` (N,), ``pid`` and
+    ``cam`` (N,) int64, and ``kind``.
+    """
+    records = list(records)
+    features = _as_numpy(features)
+    if features.ndim != 2 or features.shape[0] != len(records):
+        raise ValueError(f"features must be (num_records={len(records)}, D), got shape {features.shape}")
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(path, "wb") as handle:  # a file object keeps numpy from appending ".npz" to other names
+        np.savez(handle, paths=np.array([_clean_path(record.path) for record in records]), features=features,
+                 modality=np.array([record.modality for record in records]),
+                 pid=np.array([record.pid for record in records], dtype=np.int64),
+                 cam=np.array([record.cam for record in records], dtype=np.int64), kind=np.array(kind))
+
+
+class RecordingFeatureSource:
+    """A feature source that remembers every feature it returned, one row per image path."""
+
+    def __init__(self, source):
+        """``source``: anything with ``features_of(records) -> (N, D)``."""
+        self.source = source
+        self.rows = {}
+
+    def features_of(self, records):
+        """The wrapped source's (N, D) float32 features of ``records``, remembered by path."""
+        records = list(records)
+        features = _as_numpy(self.source.features_of(records))
+        for record, row in zip(records, features):
+            self.rows[_clean_path(record.path)] = (record, row)
+        return features
+
+    def save(self, path, kind):
+        """Write every remembered feature with ``write_feature_file``, in the order first seen."""
+        if not self.rows:
+            raise ValueError("no features were computed, so there is nothing to save")
+        records, rows = zip(*self.rows.values())
+        write_feature_file(path, records, np.stack(rows), kind)
 
 
 class ImageFeatureExtractor:

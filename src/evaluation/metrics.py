@@ -95,25 +95,34 @@ def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id
     return {"valid": valid, "ap": ap, "inp": inp, "hit_rank": hit_rank, "ids_left": ids_left}
 
 
-def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max_rank=20,
-             chunk_size=256, num_threads=None):
-    """CMC, mAP and mINP of a query x gallery distance matrix (smaller = more similar).
+def kept_ranking(distances, q_pid, g_pids, q_cam=None, g_cams=None, rule="sysu"):
+    """Gallery indices of one query in rank order, without those the rule drops.
 
     Args:
-        distmat: (Q, G) distances, any float dtype; used as given (never recomputed).
-        q_pids, g_pids: (Q,) and (G,) identities.
-        q_cams, g_cams: (Q,) and (G,) camera numbers; required by the "sysu" and "llcm" rules.
+        distances: (G,) distances of the query to the gallery.
+        q_pid, q_cam: the query's identity and camera; g_pids, g_cams: (G,) of the gallery.
         rule: "sysu", "regdb" or "llcm" (see the module docstring).
-        max_rank: longest CMC rank reported.
-        chunk_size: query rows ranked at a time (bounds memory to a few (chunk, G) arrays).
-        num_threads: threads ranking chunks in parallel (default: available cores, at most 4).
     Returns:
-        dict with ``cmc`` ((L,) float32, entry r = fraction of valid queries whose true
-        identity is within the first r+1; L as in the module docstring), ``mAP`` and ``mINP``
-        (floats in [0, 1]) and ``num_valid_queries`` (int).
-    Raises:
-        ValueError: bad shapes, unknown rule, missing cameras, non-finite distances, or no
-        query with a true match left in the gallery (nothing to average).
+        (K,) int64 indices into the gallery, K <= G: the ranking AP is computed on (stable
+        sort; not identity de-duplicated).
+    """
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    order = np.argsort(np.asarray(distances), kind="stable")
+    sorted_cams = None if rule == "regdb" else np.asarray(g_cams)[order][None, :]
+    keep = _keep_mask(rule, np.asarray(g_pids)[order][None, :], sorted_cams, np.array([q_pid]), np.array([q_cam]))
+    return order[keep[0]]
+
+
+def query_statistics(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", chunk_size=256,
+                     num_threads=None):
+    """Per-query figures of a query x gallery distance matrix under a dataset's rule.
+
+    Arguments as ``evaluate``. Returns a dict of (Q,) arrays: ``valid`` (a true match is left
+    in the gallery), ``ap`` and ``inp`` (meaningful where valid), ``hit_rank`` (0-based rank
+    of the first true match in the CMC's ranking: over identities for sysu / llcm, over images
+    for regdb) and ``ids_left`` (distinct identities kept).
+    Raises ValueError for bad shapes, an unknown rule, missing cameras or non-finite distances.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
@@ -124,8 +133,6 @@ def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max
         distmat = distmat.astype(np.float64)
     if not np.isfinite(distmat).all():
         raise ValueError("distmat holds NaN or infinite distances")
-    if int(max_rank) < 1:
-        raise ValueError(f"max_rank must be at least 1, got {max_rank}")
     num_query, num_gallery = distmat.shape
     q_pids = _as_vector(q_pids, "q_pids", num_query)
     g_pids = _as_vector(g_pids, "g_pids", num_gallery)
@@ -156,8 +163,33 @@ def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max
             parts = list(pool.map(run, chunks))
     else:
         parts = [run(q_index) for q_index in chunks]
-    stats = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
+
+def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max_rank=20,
+             chunk_size=256, num_threads=None):
+    """CMC, mAP and mINP of a query x gallery distance matrix (smaller = more similar).
+
+    Args:
+        distmat: (Q, G) distances, any float dtype; used as given (never recomputed).
+        q_pids, g_pids: (Q,) and (G,) identities.
+        q_cams, g_cams: (Q,) and (G,) camera numbers; required by the "sysu" and "llcm" rules.
+        rule: "sysu", "regdb" or "llcm" (see the module docstring).
+        max_rank: longest CMC rank reported.
+        chunk_size: query rows ranked at a time (bounds memory to a few (chunk, G) arrays).
+        num_threads: threads ranking chunks in parallel (default: available cores, at most 4).
+    Returns:
+        dict with ``cmc`` ((L,) float32, entry r = fraction of valid queries whose true
+        identity is within the first r+1; L as in the module docstring), ``mAP`` and ``mINP``
+        (floats in [0, 1]) and ``num_valid_queries`` (int).
+    Raises:
+        ValueError: bad shapes, unknown rule, missing cameras, non-finite distances, or no
+        query with a true match left in the gallery (nothing to average).
+    """
+    if int(max_rank) < 1:
+        raise ValueError(f"max_rank must be at least 1, got {max_rank}")
+    stats = query_statistics(distmat, q_pids, g_pids, q_cams, g_cams, rule, chunk_size, num_threads)
+    num_gallery = np.asarray(distmat).shape[1]
     valid = stats["valid"]
     num_valid = int(valid.sum())
     if num_valid == 0:
