@@ -125,3 +125,26 @@ def test_non_finite_gradient_with_a_finite_loss_leaves_parameters_untouched():
     after = weights_of(network)
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_dynamic_loss_scale_skips_a_non_finite_step_and_halves_the_scale():
+    """An injected NaN gradient: no update, the scale halves; finite steps then update and,
+    after ``scale_window`` of them in a row, double it (MindSpore's rule, CPU here)."""
+    network = ToyNetwork()
+    poisoned = TrainStep(NetworkWithObjective(network, FiniteLossNaNGradientObjective()),
+                         nn.SGD(network.trainable_params(), 0.1), loss_scale=1024.0, scale_window=2)
+    before = weights_of(network)
+    _, _, finite = poisoned(*make_batch())
+    assert not bool(finite.asnumpy())
+    assert float(poisoned.loss_scale.asnumpy()) == 512.0
+    for name, value in weights_of(network).items():
+        np.testing.assert_array_equal(value, before[name])
+
+    healthy = TrainStep(NetworkWithObjective(network, ToyObjective()), nn.SGD(network.trainable_params(), 0.1),
+                        loss_scale=512.0, scale_window=2)
+    scales = []
+    for _ in range(3):
+        assert bool(healthy(*make_batch())[2].asnumpy())
+        scales.append(float(healthy.loss_scale.asnumpy()))
+    assert scales == [512.0, 1024.0, 1024.0]
+    assert any(not np.array_equal(value, before[name]) for name, value in weights_of(network).items())

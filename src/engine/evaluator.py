@@ -1,5 +1,8 @@
 """Evaluation runs: which trials, which features (saved file, checkpoint or MINDIR), the
 protocol, and the files written. ``eval.py`` and the training demo call ``run_evaluation``.
+
+Nothing is written to the output folder until the evaluation has finished: then the results,
+the resolved config and the log (``eval.log``, appended) are written together.
 """
 
 import json
@@ -11,14 +14,17 @@ from mindspore import nn
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.registry import open_dataset
 from src.engine.builders import feature_extractor, image_extractor
+from src.errors import MalformedInputError, MissingInputError
 from src.evaluation.features import FeatureTable
 from src.evaluation.protocol import format_table, run_protocol
 from src.models.network import build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+from src.utils.run_log import attach_log_file, get_logger
 
 TRIAL_PLACEHOLDER = "{trial}"
 RESULTS_FILE = "eval_results.json"
 CONFIG_FILE = "eval_config.yaml"
+LOG_FILE = "eval.log"
 MINDIR_SUFFIXES = {VISIBLE: "_visible.mindir", INFRARED: "_infrared.mindir"}
 
 
@@ -31,7 +37,11 @@ def _directions(cfg):
     return ("v2t", "t2v") if cfg.eval.direction == "both" else (cfg.eval.direction,)
 
 
-def evaluation_trials(cfg, per_trial_models, log=print):
+def _log(line):
+    get_logger().info(line)
+
+
+def evaluation_trials(cfg, per_trial_models, log=_log):
     """Trial numbers to evaluate and a function trial -> dataset reader.
 
     RegDB: trials 1..eval.trials when every trial has its own model (``per_trial_models``),
@@ -57,7 +67,7 @@ def evaluation_trials(cfg, per_trial_models, log=print):
     return list(reader.test_trials[:cfg.eval.trials]), lambda trial: reader
 
 
-def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
+def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=_log):
     """Run the configured protocol on features from ``feature_source_for_trial``.
 
     Args:
@@ -70,7 +80,8 @@ def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
         log: callable taking a line of progress.
     Returns:
         dict direction -> ``run_protocol`` result; also written to
-        <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml.
+        <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml
+        and the log so far appended to <output_dir>/eval.log.
     """
     trials, reader_for = evaluation_trials(cfg, per_trial_models, log)
     rand_perm_cam = cfg.eval.rand_perm_cam or None
@@ -86,6 +97,7 @@ def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
                                        max_rank=cfg.eval.max_rank, log=log)
         log(format_table(runs[direction], title=f"{cfg.data.dataset} {direction} ({len(trials)} trials)"))
     os.makedirs(cfg.output_dir, exist_ok=True)
+    attach_log_file(os.path.join(cfg.output_dir, LOG_FILE))
     cfg.save(os.path.join(cfg.output_dir, CONFIG_FILE))
     with open(os.path.join(cfg.output_dir, RESULTS_FILE), "w", encoding="utf-8") as handle:
         json.dump({"config": cfg.to_dict(), "results": runs}, handle, indent=1)
@@ -123,7 +135,7 @@ def checkpoint_source(cfg, template):
                 extractors[path] = image_extractor(cfg, mindir_pair(path))
             else:
                 network = build_network(cfg.model, checkpoint_num_classes(path))
-                print(load_network_checkpoint(network, path).summary())
+                _log(load_network_checkpoint(network, path).summary())
                 extractors[path] = feature_extractor(cfg, network)
         return extractors[path]
     return source_for
@@ -133,17 +145,21 @@ def mindir_pair(path):
     """{modality: GraphCell} for the visible / infrared MINDIR pair that ``path`` belongs to."""
     stem = next((path[:-len(suffix)] for suffix in MINDIR_SUFFIXES.values() if path.endswith(suffix)), None)
     if stem is None:
-        raise ValueError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
+        raise MalformedInputError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
                          f"(export.py writes both)")
     cells = {}
     for modality, suffix in MINDIR_SUFFIXES.items():
         if not os.path.isfile(stem + suffix):
-            raise FileNotFoundError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
-        cells[modality] = nn.GraphCell(ms.load(stem + suffix))
+            raise MissingInputError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
+        try:
+            cells[modality] = nn.GraphCell(ms.load(stem + suffix))
+        except (RuntimeError, ValueError, OSError) as error:
+            raise MalformedInputError(f"cannot load {stem + suffix} as a MINDIR graph "
+                                      f"(written by export.py?): {' '.join(str(error).split())[:300]}") from None
     return cells
 
 
-def evaluate_from_config(cfg, log=print):
+def evaluate_from_config(cfg, log=_log):
     """Evaluate ``eval.features`` (saved features) or ``eval.checkpoint`` (.ckpt or .mindir) under the protocol."""
     template = cfg.eval.features or cfg.eval.checkpoint
     if not template:
