@@ -8,12 +8,15 @@ feature of that modality. A bare STEM is written into output_dir. The log goes t
 console and to export.log beside the exported files.
 """
 
+import os
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
 from src.config import ConfigError, load_config, print_help_if_asked
 from src.errors import report_and_exit_status, report_error
-from src.utils.run_log import get_logger, start_logging
+from src.utils.run_log import attach_log_file, get_logger, start_logging
+
+LOG_FILE = "export.log"
 
 
 def main(argv=None):
@@ -31,6 +34,7 @@ def main(argv=None):
     setup_context(cfg.device_target, cfg.device_id, graph_mode=True)
     for modality, path in export_from_config(cfg).items():
         get_logger().info(f"exported {modality}: {path}")
+    attach_log_file(os.path.join(cfg.output_dir, LOG_FILE))  # once the export succeeded: with every line so far
     return 0
 
 
