@@ -192,7 +192,7 @@ def read_rand_perm_cam(path):
     require_path(path, "the official SYSU-MM01 kit's rand_perm_cam.mat")
     try:
         content = scipy.io.loadmat(path)
-    except (OSError, ValueError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001  (scipy raises many types, IndexError included, for a non-.mat file)
         raise MalformedInputError(f"{path}: not a readable MATLAB file ({error})") from None
     if "rand_perm_cam" not in content:
         raise MalformedInputError(f"{path}: no variable 'rand_perm_cam'")

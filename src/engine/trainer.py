@@ -146,8 +146,13 @@ class Trainer:
         """The command that continues this run from its folder."""
         run_dir = os.path.abspath(self.output_dir)
         if self.context.distributed:
-            return (f"bash scripts/run_distribute_train_{self.cfg.device_target.lower()}.sh "
-                    f"{self.context.group_size} --resume {run_dir}")
+            servers = int(os.environ.get("NNODES", "1"))  # set by scripts/launch_train.sh
+            command = (f"bash scripts/run_distribute_train_{self.cfg.device_target.lower()}.sh "
+                       f"{self.context.group_size // servers} --resume {run_dir}")
+            if servers > 1:
+                command += (f" (on each of the {servers} servers, with the same NNODES, MASTER_ADDR and "
+                            f"MASTER_PORT and its own NODE_RANK)")
+            return command
         return f"python train.py --resume {run_dir}"
 
     def run(self):
