@@ -49,7 +49,7 @@ def require_resumable(run_dir):
     """Raise MissingInputError unless ``run_dir`` holds a config and a saved training state."""
     if not os.path.isdir(run_dir):
         raise MissingInputError(f"cannot resume {run_dir}: no such run folder")
-    for name, what in ((RUN_CONFIG, "its config"), (STATE_POINTER, "a saved training state")):
+    for name, what in ((RUN_CONFIG, "config"), (STATE_POINTER, "saved training state")):
         if not os.path.isfile(os.path.join(run_dir, name)):
             raise MissingInputError(f"cannot resume {run_dir}: it holds no {what} ({name} is absent); "
                                     f"start a new run instead")
