@@ -17,9 +17,9 @@ rowNN.yaml; they are applied on top of the preset (a ``row_preset.yaml`` in each
 says so), then the overrides. Every (row, seed) is trained by train.py in its own process, in
 <output_root>/rowNN/seedS (log: train.log; console output: train_output.log), and its last
 checkpoint evaluated by eval.py with the test feature v and, when every test branch has a
-bottleneck, z (eval_v/, eval_z/, with eval.log and eval_output.log). A failed run is reported and the others go on. Repeating the command reuses every
-finished training and evaluation whose resolved configuration is unchanged and resumes
-unfinished trainings; an earlier training (finished or not) made with other settings stops the
+bottleneck, z (eval_v/, eval_z/, with eval.log and eval_output.log). A failed run is reported
+and the others go on. Repeating the command reuses every finished training and evaluation
+whose resolved configuration is unchanged and resumes unfinished trainings; an earlier training (finished or not) made with other settings stops the
 command before anything runs (delete it or choose another --output_root).
 
 Writes <output_root>/ablation_table.md and ablation_table.json (see tools/ablation_table.py).

@@ -11,7 +11,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def require_path(path, expected):
-    """Raise MissingInputError (a FileNotFoundError) naming ``path`` and what was ``expected`` there when it is absent."""
+    """Raise MissingInputError (a FileNotFoundError) naming ``path`` and what was ``expected``
+    there when it is absent."""
     if not os.path.exists(path):
         raise MissingInputError(f"{path} not found: expected {expected}")
     return path

@@ -47,7 +47,8 @@ class RegDB:
             missing = sorted(set(self.train_ids) - {pid for pid, _ in records})
             if missing:
                 raise MalformedInputError(f"{self._idx_path('train', modality, trial)}: training ids "
-                                          f"{missing[:10]} have no {modality} images (they appear only in the other modality's list)")
+                                          f"{missing[:10]} have no {modality} images (they appear only in the "
+                                          f"other modality's list)")
         labels = {pid: label for label, pid in enumerate(self.train_ids)}
         self._train_records = [ImageRecord(path, pid, CAMERAS[modality], modality, labels[pid])
                                for modality in (VISIBLE, INFRARED) for pid, path in train[modality]]

@@ -209,10 +209,12 @@ def read_rand_perm_cam(path):
         for pid, perm in enumerate(cells, start=1):
             perm = np.asarray(perm, dtype=np.int64)
             if perm.ndim != 2 or perm.shape[0] != 10:
-                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: expected a 10 x n matrix; got shape {perm.shape}")
+                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: expected a 10 x n matrix; "
+                                          f"got shape {perm.shape}")
             expected = np.arange(1, perm.shape[1] + 1)
             if any(not np.array_equal(np.sort(row), expected) for row in perm):
-                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: rows must be permutations of 1..{perm.shape[1]}")
+                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: rows must be permutations of "
+                                          f"1..{perm.shape[1]}")
             per_id.append(perm)
         permutations.append(per_id)
     return permutations

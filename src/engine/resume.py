@@ -17,7 +17,8 @@ STATE_POINTER = os.path.join("checkpoints", "state.json")
 # train.epochs: the schedule decays at fixed epochs, so more epochs leave the steps done unchanged.
 RESUMABLE_KEYS = (
     "train.epochs", "train.log_interval", "train.checkpoint_interval", "train.state_interval",
-    "train.keep_checkpoints", "train.val_interval", "train.max_nonfinite_steps", "train.save_initial", "data.cache_dir", "eval.batch_size", "device_id",
+    "train.keep_checkpoints", "train.val_interval", "train.max_nonfinite_steps", "train.save_initial",
+    "data.cache_dir", "eval.batch_size", "device_id",
 )
 # Keys that name the run rather than describe it.
 _IGNORED_KEYS = ("config_path", "output_dir", "train.resume")

@@ -12,12 +12,12 @@ import mindspore as ms
 import numpy as np
 from mindspore import nn
 
-from src.engine import builders
 from src.config import ConfigError
+from src.engine import builders
 from src.engine.checkpoint import CheckpointManager
 from src.engine.context import seed_everything, setup_context
 from src.engine.logger import TrainingLogger
-from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (raised from run())
+from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (run() raises the error)
 from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
@@ -126,7 +126,7 @@ class Trainer:
         position = self.checkpoints.restore_state(self.train_step, derived=("learning_rate",))
         if position.get("steps_per_epoch") != self.steps_per_epoch:
             raise ConfigError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
-                             f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
+                              f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
         self.best_score = position.get("best_score", -math.inf)
         self.logger.info(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
                          f"step {position['step_in_epoch']}")

@@ -86,7 +86,8 @@ class FeatureTable:
         features = np.asarray(features, dtype=np.float32)
         paths = [_clean_path(path) for path in paths]
         if features.ndim != 2 or features.shape[0] != len(paths):
-            raise MalformedInputError(f"{origin}: 'features' must be (num_paths={len(paths)}, D), got shape {features.shape}")
+            raise MalformedInputError(f"{origin}: 'features' must be (num_paths={len(paths)}, D), "
+                                      f"got shape {features.shape}")
         self.origin = origin
         self.features = features
         self.row_of = {path: row for row, path in enumerate(paths)}
@@ -118,8 +119,8 @@ class FeatureTable:
         missing = [path for path in paths if path not in self.row_of]
         if missing:
             shown = ", ".join(missing[:5])
-            raise MissingFeaturesError(f"{self.origin} has no features for {len(missing)} of the {len(paths)} requested images "
-                           f"(paths relative to the dataset root), e.g. {shown}")
+            raise MissingFeaturesError(f"{self.origin} has no features for {len(missing)} of the {len(paths)} "
+                                       f"requested images (paths relative to the dataset root), e.g. {shown}")
         return self.features[[self.row_of[path] for path in paths]]
 
 

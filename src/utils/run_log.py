@@ -65,10 +65,3 @@ def attach_log_file(path):
     logger.addHandler(file_handler)
     return path
 
-
-def stop_logging():
-    """Close the log file (and drop every handler): for runs in a process that goes on."""
-    logger = get_logger()
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
