@@ -47,3 +47,13 @@ def test_throughput_is_measured_from_start(tmp_path, monkeypatch):
     fast = logger.log_step(0, 1, 5, 10, 5, 1e-3, {"loss": 1.0})
     assert slow["images_per_second"] == 0.0 and np.isnan(slow["eta_seconds"])
     assert fast["images_per_second"] == 4 / 2.0 * 8 and fast["eta_seconds"] == (10 - 5) / 2.0
+
+
+def test_a_second_run_in_one_process_logs_to_its_own_file_only(tmp_path):
+    start_logging(to_console=False)
+    attach_log_file(str(tmp_path / "first.log"))
+    get_logger().info("first run")
+    attach_log_file(str(tmp_path / "second.log"))
+    get_logger().info("second run")
+    assert "second run" not in (tmp_path / "first.log").read_text()
+    assert "first run" not in (tmp_path / "second.log").read_text()

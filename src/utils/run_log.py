@@ -52,7 +52,8 @@ def start_logging(to_console=True):
 
 
 def attach_log_file(path):
-    """Append the log to ``path`` from now on, starting with the lines kept since start-up."""
+    """Append the log to ``path`` from now on (instead of any earlier run's file), starting
+    with the lines kept since start-up."""
     logger = get_logger()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     file_handler = logging.FileHandler(path, mode="a", encoding="utf-8")
@@ -62,6 +63,9 @@ def attach_log_file(path):
             handler.setTarget(file_handler)
             handler.flush()
             logger.removeHandler(handler)
+        elif isinstance(handler, logging.FileHandler):  # an earlier run in this process: its file is done
+            logger.removeHandler(handler)
+            handler.close()
     logger.addHandler(file_handler)
     return path
 
