@@ -3,7 +3,7 @@
     python eval.py --eval.checkpoint RUN/checkpoints/network_last.ckpt --config_path RUN/config.yaml
     python eval.py --eval.features FILE.npz --data.dataset sysu --data.data_path DIR \
         [--eval.mode all|indoor] [--eval.protocol agw|official] [--eval.shots 1|10] \
-        [--eval.distance cosine|euclidean] [--eval.normalize true|false] [--eval.rerank true]
+        [--eval.distance cosine|euclidean|inner_product] [--eval.normalize true|false] [--eval.rerank true]
 
 A checkpoint is evaluated with the network described by the config (pass the training run's
 config.yaml); a MINDIR path names one of the pair export.py writes (NAME_visible.mindir,
@@ -15,13 +15,15 @@ data.trial is evaluated). eval.direction "both" runs v2t and t2v (RegDB, LLCM).
 format of ``--features``, plus each image's modality, pid, cam and the feature kind; RegDB:
 put ``{trial}`` in OUT for one file per trial).
 Short aliases: --features, --save_features, --distance, --normalize, --rand_perm_cam, --rerank.
-Writes <output_dir>/eval_config.yaml and <output_dir>/eval_results.json.
+Writes <output_dir>/eval_config.yaml, <output_dir>/eval_results.json and <output_dir>/eval.log (appended).
 """
 
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import ConfigError, add_help, load_config
+from src.config import ConfigError, load_config, print_help_if_asked
+from src.errors import report_and_exit_status, report_error
+from src.utils.run_log import start_logging
 
 # DESIGN.md's option names -> the dotted config keys.
 ALIASES = {
@@ -46,22 +48,33 @@ def expand_aliases(argv):
     return rewritten
 
 
+def check_eval_options(cfg):
+    """Raise ConfigError for settings that do not go together."""
+    if cfg.data.dataset == "sysu" and cfg.eval.direction != "v2t":
+        raise ConfigError("SYSU-MM01 queries are infrared images: eval.direction does not apply (leave it v2t)")
+    if not cfg.eval.features and not cfg.eval.checkpoint:
+        raise ConfigError("set eval.features (a .npz of saved features: paths, features) or eval.checkpoint "
+                          "(a network .ckpt or an exported .mindir)")
+    if cfg.eval.save_features and cfg.eval.features:
+        raise ConfigError("eval.save_features writes the features a checkpoint gives; with eval.features "
+                          "they are already in a file")
+    if cfg.eval.rand_perm_cam and (cfg.data.dataset != "sysu" or cfg.eval.protocol != "official"):
+        raise ConfigError("eval.rand_perm_cam applies to SYSU-MM01's official protocol only "
+                          "(set --eval.protocol official, or leave rand_perm_cam empty)")
+
+
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    add_help(__doc__, argv)
+    """Exit status 0, or 2 after one ``error: ...`` line for a configuration error; other
+    anticipated errors (src.errors) propagate, and become that line when run as a script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    print_help_if_asked(__doc__, argv, extra_options=[(f"--{alias}", f"same as --{key}")
+                                                      for alias, key in ALIASES.items()])
+    start_logging()
     try:
         cfg = load_config(expand_aliases(argv))
-        if cfg.data.dataset == "sysu" and cfg.eval.direction != "v2t":
-            raise ConfigError("SYSU-MM01 queries are infrared images: eval.direction does not apply (leave it v2t)")
-        if not cfg.eval.features and not cfg.eval.checkpoint:
-            raise ConfigError("set eval.features (a .npz of saved features: paths, features) or eval.checkpoint "
-                              "(a network .ckpt or an exported .mindir)")
-        if cfg.eval.save_features and cfg.eval.features:
-            raise ConfigError("eval.save_features writes the features a checkpoint gives; with eval.features "
-                              "they are already in a file")
+        check_eval_options(cfg)
     except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        return 2
+        return report_error(error)
     from src.engine.context import setup_context
     from src.engine.evaluator import evaluate_from_config
     if cfg.eval.checkpoint and not cfg.eval.features:
@@ -71,4 +84,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(report_and_exit_status(main))

@@ -40,3 +40,23 @@ make_run_dir() {  # prefix
   mkdir -p "$dir"
   echo "$dir"
 }
+
+# Multi-server data parallel: NNODES (default 1), NODE_RANK (default 0), MASTER_ADDR (required
+# with NNODES > 1, default 127.0.0.1), MASTER_PORT (optional); checked and exported.
+check_nodes() {  # usage
+  NNODES="${NNODES:-1}"; NODE_RANK="${NODE_RANK:-0}"
+  [[ "$NNODES" =~ ^[1-9][0-9]*$ ]] || die_with_usage "NNODES must be a positive number of servers (got '$NNODES')" "$1"
+  [[ "$NODE_RANK" =~ ^[0-9]+$ && "$NODE_RANK" -lt "$NNODES" ]] \
+    || die_with_usage "NODE_RANK must be this server's index, 0..$((NNODES - 1)) (got '$NODE_RANK')" "$1"
+  if [[ "$NNODES" -gt 1 && -z "${MASTER_ADDR:-}" ]]; then
+    die_with_usage "MASTER_ADDR must name the server with NODE_RANK 0 when NNODES is $NNODES" "$1"
+  fi
+  MASTER_ADDR="${MASTER_ADDR:-127.0.0.1}"
+  if [[ -n "${MASTER_PORT:-}" ]]; then
+    [[ "$MASTER_PORT" =~ ^[0-9]+$ && "$MASTER_PORT" -ge 1024 && "$MASTER_PORT" -le 65535 ]] \
+      || die_with_usage "MASTER_PORT must be a port number in 1024..65535 (got '$MASTER_PORT')" "$1"
+  elif [[ "$NNODES" -gt 1 ]]; then
+    die_with_usage "MASTER_PORT must be set (the same free port on every server) when NNODES is $NNODES" "$1"
+  fi
+  export NNODES NODE_RANK MASTER_ADDR
+}

@@ -25,14 +25,13 @@ mkdir -p "$run_dir"
 "$PYTHON" eval.py "${config[@]}" --eval.features "$run_dir/hog_features.npz" \
   --output_dir "$run_dir/eval_hog" 2>&1 | tee "$run_dir/eval_hog.log"
 start=$(date +%s)
-"$PYTHON" train.py "${config[@]}" --train.save_initial true 2>&1 | tee "$run_dir/train.log"
+"$PYTHON" train.py "${config[@]}" --train.save_initial true  # writes $run_dir/train.log itself
 trained=$(date +%s)
 "$PYTHON" eval.py "${config[@]}" --eval.checkpoint "$run_dir/checkpoints/network_init.ckpt" \
   --output_dir "$run_dir/eval_untrained" 2>&1 | tee "$run_dir/eval_untrained.log"
 "$PYTHON" eval.py "${config[@]}" --eval.checkpoint "$run_dir/checkpoints/network_last.ckpt" \
   --output_dir "$run_dir/eval_trained" 2>&1 | tee "$run_dir/eval_trained.log"
-"$PYTHON" export.py "${config[@]}" --export.checkpoint "$run_dir/checkpoints/network_last.ckpt" 2>&1 \
-  | tee "$run_dir/export.log"
+"$PYTHON" export.py "${config[@]}" --export.checkpoint "$run_dir/checkpoints/network_last.ckpt"  # and export.log
 echo
 echo "demo finished: training took $((trained - start)) s; $data_dir, all-search single-shot, mean of the trials:"
 echo "               rank1    rank5   rank10   rank20      mAP     mINP  (in %)"

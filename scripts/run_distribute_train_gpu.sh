@@ -1,3 +1,4 @@
 #!/usr/bin/env bash
-# Train on GPU (distribute).  usage: bash scripts/run_distribute_train_gpu.sh N DATASET DATA_PATH [CONFIG] [--key value ...]
+# Train on GPU (distribute).  usage: bash scripts/run_distribute_train_gpu.sh N (DATASET DATA_PATH [CONFIG] | --resume RUN) [--key value ...]
+# Several servers: NNODES, NODE_RANK, MASTER_ADDR and MASTER_PORT in the environment (see launch_train.sh).
 exec bash "$(dirname "${BASH_SOURCE[0]}")/launch_train.sh" distribute GPU "$@"

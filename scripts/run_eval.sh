@@ -21,4 +21,4 @@ run_dir="$(make_run_dir "${dataset}_eval")"
 echo "run folder: $run_dir"
 cd "$REPO_ROOT"
 "$PYTHON" eval.py "${config[@]}" --data.dataset "$dataset" --data.data_path "$(absolute "$data_path")" \
-  --eval.checkpoint "$(absolute "$checkpoint")" --output_dir "$run_dir" "$@" 2>&1 | tee "$run_dir/eval.log"
+  --eval.checkpoint "$(absolute "$checkpoint")" --output_dir "$run_dir" "$@"  # writes $run_dir/eval.log itself

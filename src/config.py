@@ -11,13 +11,15 @@ Every value is checked against the default's type, and against ``CHOICES`` / ``R
 below. Errors are ``ConfigError`` with a message naming the key and what is allowed.
 """
 
-import argparse
 import copy
 import difflib
 import os
+import re
 import sys
 
 import yaml
+
+from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
@@ -40,7 +42,7 @@ CHOICES = {
     "eval.protocol": ("agw", "official"),
     "eval.shots": (1, 10),
     "eval.direction": ("v2t", "t2v", "both"),
-    "eval.distance": ("cosine", "euclidean"),
+    "eval.distance": ("cosine", "euclidean", "inner_product"),
     "export.file_format": ("MINDIR", "ONNX"),
     "export.modality": ("visible", "infrared", "both"),
 }
@@ -84,7 +86,10 @@ RANGES = {
     "train.decay_factor": (0.0, 1.0),
     "train.loss_scale": (1.0, None),
     "train.log_interval": (1, None),
+    "train.loss_scale_window": (1, None),
+    "train.max_nonfinite_steps": (1, None),
     "train.checkpoint_interval": (1, None),
+    "train.state_interval": (1, None),
     "train.keep_checkpoints": (1, None),
     "train.val_interval": (1, None),
     "train.gap_interval": (0, None),
@@ -99,7 +104,7 @@ _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
 
-class ConfigError(ValueError):
+class ConfigError(AnticipatedError, ValueError):
     """A configuration value or key that is not allowed; the message says why."""
 
 
@@ -343,22 +348,78 @@ def load_config(argv=None, defaults_path=DEFAULT_CONFIG_PATH):
     return config
 
 
-def add_help(description, argv=None):
-    """Print a usage message for ``-h``/``--help`` and exit; otherwise do nothing."""
+def _documented_options(defaults_path):
+    """[(section or "", [(dotted key, default as written, comment)])] in the file's order.
+
+    Read from the YAML text itself, so the help shows each default as written there
+    (``2.6e-4``, ``[shared, specific]``) with the comment at the end of its line.
+    """
+    sections = [("", [])]
+    with open(defaults_path, encoding="utf-8") as handle:
+        for line in handle:
+            match = re.match(r"^(\s*)([A-Za-z_]\w*):\s*(.*)$", line.rstrip())
+            if not match:
+                continue
+            indent, key, rest = match.groups()
+            value, _, comment = rest.partition(" #")
+            value, comment = value.strip(), comment.strip()
+            if not indent and not value:
+                sections.append((key, []))
+                continue
+            section = sections[-1][0] if indent else ""
+            target = sections[-1][1] if indent else sections[0][1]
+            target.append((f"{section}.{key}" if section else key, value, comment))
+    return [(section, options) for section, options in sections if options]
+
+
+def _allowed_text(key):
+    if key in CHOICES:
+        return "one of: " + ", ".join(map(str, CHOICES[key]))
+    if key in RANGES:
+        low, high = RANGES[key]
+        return f"at least {low}" if high is None else f"{low} to {high}"
+    return ""
+
+
+def help_text(description, prog, extra_options=(), defaults_path=DEFAULT_CONFIG_PATH):
+    """The ``--help`` page: usage, ``description`` as written, then every option of the
+    defaults file grouped by section, with its default, its allowed values and its comment.
+
+    ``extra_options``: (flag, explanation) pairs of options the entry point adds itself.
+    """
+    lines = [f"usage: {prog} [--config_path FILE] [--key value ...]", "", description.strip("\n"), "",
+             "Options (default_config.yaml; a preset from --config_path, then --key value, later wins):",
+             "  -h, --help", "      print this page and exit",
+             "  --config_path FILE", "      preset YAML naming only what differs from the defaults"]
+    for flag, explanation in extra_options:
+        lines += [f"  {flag}", f"      {explanation}"]
+    for section, options in _documented_options(defaults_path):
+        lines += ["", f"[{section}]" if section else "[top level]"]
+        for key, default, comment in options:
+            allowed = _allowed_text(key)
+            lines.append(f"  --{key} {default}")
+            lines.append(f"      {comment}" + (f" ({allowed})" if allowed else ""))
+    return "\n".join(lines) + "\n"
+
+
+def wants_help(argv):
+    return "-h" in argv or "--help" in argv
+
+
+def print_help_if_asked(description, argv=None, extra_options=()):
+    """Print the help page and exit 0 when ``argv`` holds -h / --help; otherwise do nothing."""
     argv = sys.argv[1:] if argv is None else argv
-    if "-h" in argv or "--help" in argv:
-        parser = argparse.ArgumentParser(description=description,
-                                         usage="%(prog)s [--config_path FILE] [--key value ...]")
-        parser.epilog = "Options and their defaults: default_config.yaml (any key, nested as --section.key)."
-        parser.print_help()
+    if wants_help(argv):
+        sys.stdout.write(help_text(description, os.path.basename(sys.argv[0]) or "python", extra_options))
         sys.exit(0)
 
 
 def load_config_or_exit(description, argv=None):
-    """``load_config`` for entry points: ``-h`` prints usage, a ConfigError exits with status 2."""
-    add_help(description, argv)
+    """``load_config`` for entry points: -h prints the help page; a ConfigError prints one
+    ``error: ...`` line and exits with status 2."""
+    print_help_if_asked(description, argv)
     try:
         return load_config(argv)
     except ConfigError as error:
-        print(f"config error: {error}", file=sys.stderr)
-        sys.exit(2)
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        sys.exit(USAGE_ERROR_STATUS)

@@ -85,3 +85,16 @@ def test_image_extractor_routes_each_modality(synthetic_sysu):
     is_visible = np.array([record.modality == VISIBLE for record in records])
     np.testing.assert_array_equal(features[is_visible], 1.0)
     assert np.all(features[~is_visible, 1] == 0.0) and np.all(features[~is_visible, 0] != 1.0)
+
+
+def test_inner_product_ranks_by_the_features_as_given():
+    """-q.g, as the reference test scripts rank; unnormalised, a long gallery vector wins over an
+    aligned one, which cosine and normalised features would rank first."""
+    query = np.array([[1.0, 0.0], [0.0, 2.0]])
+    gallery = np.array([[3.0, 0.0], [1.0, 1.0], [0.0, 1.0], [4.0, 4.0]])
+    distance = pairwise_distance(query, gallery, "inner_product", normalize=False)
+    np.testing.assert_allclose(distance, [[-3.0, -1.0, 0.0, -4.0], [0.0, -2.0, -2.0, -8.0]])
+    assert np.argsort(distance, axis=1, kind="stable").tolist() == [[3, 0, 1, 2], [3, 1, 2, 0]]
+    normalised = pairwise_distance(query, gallery, "inner_product", normalize=True)
+    np.testing.assert_allclose(normalised, pairwise_distance(query, gallery, "cosine") - 1.0, atol=1e-6)
+    assert np.argsort(normalised, axis=1, kind="stable").tolist() == [[0, 1, 3, 2], [2, 1, 3, 0]]

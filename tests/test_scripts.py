@@ -42,3 +42,25 @@ def test_bad_values_are_named(tmp_path):
     assert result.returncode == 2 and "DATASET must be sysu, regdb or llcm (got 'market')" in result.stderr
     result = run_script("run_ablation.sh", "sysu", str(tmp_path), "--rows", "0")
     assert result.returncode == 2 and "--rows must lie in 1..12" in result.stderr
+
+
+@pytest.mark.parametrize("environment, message", [
+    ({"NNODES": "0"}, "NNODES must be a positive number of servers (got '0')"),
+    ({"NNODES": "2", "NODE_RANK": "2", "MASTER_ADDR": "10.0.0.1", "MASTER_PORT": "9000"},
+     "NODE_RANK must be this server's index, 0..1 (got '2')"),
+    ({"NNODES": "2", "NODE_RANK": "1", "MASTER_PORT": "9000"},
+     "MASTER_ADDR must name the server with NODE_RANK 0 when NNODES is 2"),
+    ({"NNODES": "2", "NODE_RANK": "1", "MASTER_ADDR": "10.0.0.1"}, "MASTER_PORT must be set"),
+    ({"MASTER_PORT": "80"}, "MASTER_PORT must be a port number in 1024..65535 (got '80')"),
+])
+def test_multi_server_settings_are_checked(environment, message, tmp_path):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("NNODES", "NODE_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    result = subprocess.run(["bash", os.path.join(SCRIPTS_DIR, "run_distribute_train_cpu.sh"), "2", "sysu",
+                             str(tmp_path)], capture_output=True, text=True, timeout=60, env={**env, **environment})
+    assert result.returncode == 2 and f"error: {message}" in result.stderr
+
+
+def test_resume_needs_a_run_folder_with_a_state(tmp_path):
+    result = run_script("run_standalone_train_cpu.sh", "--resume", str(tmp_path))
+    assert result.returncode == 2 and "does not exist" in result.stderr and "state.json" in result.stderr

@@ -13,6 +13,7 @@ from conftest import SHARED_DIR
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.synthetic import write_synthetic_sysu
 from src.datasets.sysu import SYSUMM01, read_rand_perm_cam
+from src.utils.run_log import start_logging
 
 OFFICIAL_MAT = os.path.join(SHARED_DIR, "official_kit", "rand_perm_cam.mat")
 
@@ -229,3 +230,45 @@ def test_real_official_kit_mat_structure():
     assert raw.shape == (6, 1) and raw[0, 0][0, 0].dtype == np.uint8
     empty = [p for cells in permutations for p in cells if p.shape[1] == 0]
     assert empty and all(p.shape == (10, 0) for p in empty)
+
+
+def _test_id_without(tree, cams):
+    """Remove the ``cams`` folders of the second test id; returns that id."""
+    pid = sorted(_ids(tree, "test"))[1]
+    for cam in cams:
+        shutil.rmtree(os.path.join(tree, f"cam{cam}", "%04d" % pid), ignore_errors=True)
+    return pid
+
+
+def _warnings(capsys):
+    return [line for line in capsys.readouterr().out.splitlines() if line.startswith("WARNING:")]
+
+
+def test_test_id_without_infrared_images_gives_no_queries(tree_copy, synthetic_sysu, capsys):
+    """As the public code: the id has no queries, and every gallery draw is unchanged."""
+    start_logging()
+    pid = _test_id_without(tree_copy, (3, 6))
+    dataset = SYSUMM01(tree_copy)
+    assert _warnings(capsys) == [f"WARNING: SYSU-MM01 at {tree_copy}: test id {pid} has no infrared images: it "
+                                 f"gives no queries (looked in cam3/{pid:04d}, cam6/{pid:04d})"]
+    expected_query = []
+    for other in sorted(_ids(tree_copy, "test")):
+        expected_query += _sorted_paths(tree_copy, 3, other) + _sorted_paths(tree_copy, 6, other)
+    untouched = SYSUMM01(synthetic_sysu)
+    for trial in (0, 3):
+        lists = dataset.test_lists(trial)
+        assert _paths(lists.query) == expected_query and all(r.pid != pid for r in lists.query)
+        assert _paths(lists.gallery) == _public_style_single_shot(tree_copy, "all", trial)
+        assert _paths(lists.gallery) == _paths(untouched.test_lists(trial).gallery)
+
+
+def test_test_id_without_visible_images_gives_no_gallery_images(tree_copy, capsys):
+    start_logging()
+    pid = _test_id_without(tree_copy, (1, 2, 4, 5))
+    dataset = SYSUMM01(tree_copy)
+    assert _warnings(capsys) == [f"WARNING: SYSU-MM01 at {tree_copy}: test id {pid} has no visible images: it "
+                                 f"gives no gallery images (looked in cam1/{pid:04d}, cam2/{pid:04d}, "
+                                 f"cam4/{pid:04d}, cam5/{pid:04d})"]
+    lists = dataset.test_lists(2, mode="indoor")
+    assert _paths(lists.gallery) == _public_style_single_shot(tree_copy, "indoor", 2)
+    assert all(r.pid != pid for r in lists.gallery) and any(r.pid == pid for r in lists.query)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from mindspore import nn, ops
 
+from src.engine.overflow import NonFiniteLossError, NonFiniteSteps
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
 
@@ -125,3 +126,42 @@ def test_non_finite_gradient_with_a_finite_loss_leaves_parameters_untouched():
     after = weights_of(network)
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
+
+
+def test_dynamic_loss_scale_skips_a_non_finite_step_and_halves_the_scale():
+    """An injected NaN gradient: no update, the scale halves; finite steps then update and,
+    after ``scale_window`` of them in a row, double it (MindSpore's rule, CPU here)."""
+    network = ToyNetwork()
+    poisoned = TrainStep(NetworkWithObjective(network, FiniteLossNaNGradientObjective()),
+                         nn.SGD(network.trainable_params(), 0.1), loss_scale=1024.0, scale_window=2)
+    before = weights_of(network)
+    _, _, finite = poisoned(*make_batch())
+    assert not bool(finite.asnumpy())
+    assert float(poisoned.loss_scale.asnumpy()) == 512.0
+    for name, value in weights_of(network).items():
+        np.testing.assert_array_equal(value, before[name])
+
+    healthy = TrainStep(NetworkWithObjective(network, ToyObjective()), nn.SGD(network.trainable_params(), 0.1),
+                        loss_scale=512.0, scale_window=2)
+    scales = []
+    for _ in range(3):
+        assert bool(healthy(*make_batch())[2].asnumpy())
+        scales.append(float(healthy.loss_scale.asnumpy()))
+    assert scales == [512.0, 1024.0, 1024.0]
+    assert any(not np.array_equal(value, before[name]) for name, value in weights_of(network).items())
+
+
+def test_non_finite_steps_stop_at_once_without_loss_scaling():
+    steps = NonFiniteSteps(limit=None)
+    steps.record(True, 2, 2, 1.5, "RUN/checkpoints")
+    with pytest.raises(NonFiniteLossError, match=r"at epoch 2, step 3 \(loss nan\).*RUN/checkpoints"):
+        steps.record(False, 2, 3, float("nan"), "RUN/checkpoints")
+
+
+def test_non_finite_steps_are_skipped_until_too_many_in_a_row():
+    steps = NonFiniteSteps(limit=3)
+    for step, finite in enumerate([False, False, True, False, False], start=1):
+        steps.record(finite, 1, step, 1.0 if finite else float("inf"), "RUN/checkpoints")
+    assert (steps.skipped, steps.consecutive) == (4, 2)
+    with pytest.raises(NonFiniteLossError, match=r"3 non-finite steps in a row .* epoch 1, step 6"):
+        steps.record(False, 1, 6, float("inf"), "RUN/checkpoints")

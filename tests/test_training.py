@@ -2,11 +2,15 @@
 
 import json
 import os
+import re
+import subprocess
+import sys
 
 import mindspore as ms
 import numpy as np
 import pytest
 
+from conftest import REPO_ROOT
 from src.config import load_config
 from src.engine import builders
 from src.engine.trainer import NonFiniteLossError, Trainer
@@ -58,10 +62,22 @@ def test_training_learns_and_writes_its_outputs(synthetic_sysu, tmp_path):
 
 
 def test_resumed_run_matches_an_uninterrupted_one(synthetic_sysu, tmp_path, monkeypatch):
+    """Interrupted in the second epoch, then resumed by folder through the CPU launcher: the
+    same weights as an uninterrupted run, bit for bit, and one appended train.log."""
     epochs = ["--train.epochs", "2"]
-    uninterrupted = Trainer(tiny_config(synthetic_sysu, tmp_path / "full", *epochs))
+    # Saving states only every second epoch changes no weight; it checks the checkpoint policy.
+    uninterrupted = Trainer(tiny_config(synthetic_sysu, tmp_path / "full", *epochs, "--train.state_interval", "2"))
     uninterrupted.run()
     expected = network_weights(uninterrupted)
+    assert sorted(os.listdir(tmp_path / "full" / "checkpoints")) == [
+        "network_e0001_s000000.ckpt", "network_e0002_s000000.ckpt", "network_last.ckpt", "state.json",
+        "state_e0002_s000000.ckpt"]
+    full_log = open(tmp_path / "full" / "train.log").read()
+    assert "compiled and ran the first step in" in full_log
+    assert re.search(r"saved the resumable state \S+state_e0002_s000000\.ckpt \(\d+\.\d MB\)", full_log)
+    first, second = read_log(tmp_path / "full")[:2]
+    # The first step compiles the graph: no throughput is claimed for it.
+    assert (first["global_step"], first["images_per_second"]) == (1, 0.0) and second["images_per_second"] > 0
 
     steps_per_epoch = uninterrupted.steps_per_epoch
     interrupt_at(monkeypatch, steps_per_epoch + 1)  # in the middle of the second epoch
@@ -70,10 +86,17 @@ def test_resumed_run_matches_an_uninterrupted_one(synthetic_sysu, tmp_path, monk
     monkeypatch.undo()
     state = json.load(open(tmp_path / "cut" / "checkpoints" / "state.json"))
     assert (state["epoch"], state["step_in_epoch"]) == (1, 1)
+    log_before = open(tmp_path / "cut" / "train.log").read()
+    assert f"resume with: python train.py --resume {tmp_path / 'cut'}" in log_before
 
-    resumed = Trainer(tiny_config(synthetic_sysu, tmp_path / "cut", *epochs, "--train.resume", "true"))
-    resumed.run()
-    actual = network_weights(resumed)
+    result = subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "run_standalone_train_cpu.sh"),
+                             "--resume", str(tmp_path / "cut")], capture_output=True, text=True, timeout=900,
+                            env=dict(os.environ, PYTHON=sys.executable))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    log_after = open(tmp_path / "cut" / "train.log").read()
+    assert log_after.startswith(log_before) and "resumed from state_e0001_s000001.ckpt" in log_after
+    actual = {name: value.asnumpy() for name, value in
+              load_checkpoint(str(tmp_path / "cut" / "checkpoints" / "network_last.ckpt")).items()}
     assert expected.keys() == actual.keys()
     for name in expected:
         np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)

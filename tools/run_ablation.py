@@ -15,11 +15,11 @@ Options:
 Each row contributes only what distinguishes it, the ``model`` and ``loss`` sections of its
 rowNN.yaml; they are applied on top of the preset (a ``row_preset.yaml`` in each run folder
 says so), then the overrides. Every (row, seed) is trained by train.py in its own process, in
-<output_root>/rowNN/seedS (log: train.log), and its last checkpoint evaluated by eval.py with
-the test feature v and, when every test branch has a bottleneck, z (eval_v/, eval_z/, with
-eval.log). A failed run is reported and the others go on. Repeating the command reuses every
-finished training and evaluation whose resolved configuration is unchanged and resumes
-unfinished trainings; an earlier training (finished or not) made with other settings stops the
+<output_root>/rowNN/seedS (log: train.log; console output: train_output.log), and its last
+checkpoint evaluated by eval.py with the test feature v and, when every test branch has a
+bottleneck, z (eval_v/, eval_z/, with eval.log and eval_output.log). A failed run is reported
+and the others go on. Repeating the command reuses every finished training and evaluation
+whose resolved configuration is unchanged and resumes unfinished trainings; an earlier training (finished or not) made with other settings stops the
 command before anything runs (delete it or choose another --output_root).
 
 Writes <output_root>/ablation_table.md and ablation_table.json (see tools/ablation_table.py).
@@ -61,6 +61,7 @@ RESERVED_KEYS = {
 EVALUATION_SECTIONS = ("eval", "export")
 TABLE_NAME = "ablation_table"
 LAST_CHECKPOINT = "checkpoints/network_last.ckpt"
+SAVED_STATE = "checkpoints/state.json"
 
 
 class UsageError(ValueError):
@@ -148,7 +149,9 @@ def has_z(cfg):
 
 def training_settings(cfg):
     """The part of a resolved configuration that decides what a training produces."""
-    return {key: value for key, value in cfg.items() if key not in EVALUATION_SECTIONS}
+    settings = {key: value for key, value in cfg.items() if key not in EVALUATION_SECTIONS}
+    settings["train"] = {key: value for key, value in settings.get("train", {}).items() if key != "resume"}
+    return settings
 
 
 def differing_keys(old, new, prefix=""):
@@ -183,7 +186,7 @@ class AblationRun:
         self.row, self.seed, self.folder = row, seed, folder
         self.settings = None  # the resolved training configuration, once known
         self.failure = None
-        self.log = os.path.join(folder, "train.log")
+        self.log = os.path.join(folder, "train_output.log")
         self.results = {}
 
     @property
@@ -212,9 +215,11 @@ class Ablation:
         self.runs = [run for row in self.rows for run in row["runs"]]
 
     def training_arguments(self, run):
+        # train.py refuses --train.resume in a folder without a saved state.
+        resume = ["--train.resume", "true"] if os.path.isfile(os.path.join(run.folder, SAVED_STATE)) else []
         return ["--config_path", os.path.join(run.folder, "row_preset.yaml"), "--data.dataset", self.dataset,
                 "--data.data_path", self.data_path, "--data.cache_dir", os.path.join(self.output_root, "cache"),
-                "--seed", str(run.seed), "--output_dir", run.folder, "--train.resume", "true", *self.overrides]
+                "--seed", str(run.seed), "--output_dir", run.folder, *resume, *self.overrides]
 
     def evaluation_arguments(self, run, feature):
         return ["--config_path", os.path.join(run.folder, "config.yaml"), *self.overrides,
@@ -300,7 +305,7 @@ class Ablation:
                 log(f"{prefix}: evaluation {feature} reused")
                 return
         os.makedirs(folder, exist_ok=True)
-        eval_log = os.path.join(folder, "eval.log")
+        eval_log = os.path.join(folder, "eval_output.log")
         log(f"{prefix}: evaluating {feature} (log {eval_log})")
         if self._succeeds(["eval.py", *arguments], eval_log) and os.path.isfile(results_path):
             run.results[feature] = mean_figures(read_json(results_path))

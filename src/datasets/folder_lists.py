@@ -5,13 +5,16 @@ test-list settings which do not apply to a dataset keep their defaults."""
 import os
 import random
 
+from src.errors import MalformedInputError, MissingInputError
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def require_path(path, expected):
-    """Raise FileNotFoundError naming ``path`` and what was ``expected`` there when it is absent."""
+    """Raise MissingInputError (a FileNotFoundError) naming ``path`` and what was ``expected``
+    there when it is absent."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"{path} not found: expected {expected}")
+        raise MissingInputError(f"{path} not found: expected {expected}")
     return path
 
 
@@ -30,11 +33,11 @@ def read_path_list(root, path, is_valid, expected):
             relative = line.split()[0].replace("\\", "/")
             parts = relative.split("/")
             if not is_valid(parts):
-                raise ValueError(f"{path}, line {number}: expected {expected}; got {line.strip()!r}")
+                raise MalformedInputError(f"{path}, line {number}: expected {expected}; got {line.strip()!r}")
             require_path(os.path.join(root, relative), f"the image listed on line {number} of {path}")
             entries.append((relative, parts))
     if not entries:
-        raise ValueError(f"{path}: lists no images")
+        raise MalformedInputError(f"{path}: lists no images")
     return entries
 
 
@@ -46,9 +49,10 @@ def read_id_line(path):
     try:
         ids = [int(token) for token in first_line.split(",") if token.strip()]
     except ValueError:
-        raise ValueError(f"{path}: first line must hold comma-separated integer ids; got {first_line[:80]!r}")
+        raise MalformedInputError(f"{path}: first line must hold comma-separated integer ids; "
+                                  f"got {first_line[:80]!r}") from None
     if not ids:
-        raise ValueError(f"{path}: first line holds no ids")
+        raise MalformedInputError(f"{path}: first line holds no ids")
     return ids
 
 

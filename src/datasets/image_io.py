@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image
 
+from src.errors import MalformedInputError
 from src.utils.progress import Progress
 
 # Images handled per task given to a thread: large enough to amortise scheduling.
@@ -14,7 +15,7 @@ _CHUNK = 64
 _READ_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
 
 
-class CorruptImageError(ValueError):
+class CorruptImageError(MalformedInputError):
     """One or more images could not be read or decoded.
 
     Attributes:

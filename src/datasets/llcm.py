@@ -23,6 +23,7 @@ import re
 from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, read_path_list, require_defaults,
                                       require_path)
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
+from src.errors import MalformedInputError
 
 TEST_CAMS = {VISIBLE: (1, 2, 3, 4, 5, 6, 7, 8, 9), INFRARED: (1, 2, 4, 5, 6, 7, 8, 9)}
 TEST_FOLDERS = {VISIBLE: "test_vis", INFRARED: "test_nir"}
@@ -51,22 +52,22 @@ class LLCM:
         for modality, records in train.items():
             missing = sorted(set(self.train_ids) - {record.pid for record in records})
             if missing:
-                raise ValueError(f"{os.path.join(root, 'idx', TRAIN_LISTS[modality])}: training ids {missing[:10]} "
-                                 f"have no {modality} images")
+                raise MalformedInputError(f"{os.path.join(root, 'idx', TRAIN_LISTS[modality])}: training ids "
+                                         f"{missing[:10]} have no {modality} images")
         labels = {pid: label for label, pid in enumerate(self.train_ids)}
         self._train_records = [ImageRecord(r.path, r.pid, r.cam, r.modality, labels[r.pid])
                                for modality in (VISIBLE, INFRARED) for r in train[modality]]
         self.test_ids = sorted(set(read_id_line(os.path.join(root, "idx", "test_id.txt"))))
         overlap = set(self.train_ids) & set(self.test_ids)
         if overlap:
-            raise ValueError(f"{root}: ids {sorted(overlap)[:10]} are listed for training and as test ids")
+            raise MalformedInputError(f"{root}: ids {sorted(overlap)[:10]} are listed for training and as test ids")
         self._test_images = {(modality, cam, pid): list_images(self._test_folder(modality, cam, pid))
                              for modality, cams in TEST_CAMS.items() for cam in cams for pid in self.test_ids}
         for modality, cams in TEST_CAMS.items():
             for pid in self.test_ids:
                 if not any(self._test_images[modality, cam, pid] for cam in cams):
-                    raise ValueError(f"LLCM at {root}: test id {pid} has no {modality} images under "
-                                     f"{TEST_FOLDERS[modality]}/cam<N>/{pid:04d}/")
+                    raise MalformedInputError(f"LLCM at {root}: test id {pid} has no {modality} images under "
+                                              f"{TEST_FOLDERS[modality]}/cam<N>/{pid:04d}/")
 
     @property
     def num_classes(self):

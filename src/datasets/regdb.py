@@ -15,6 +15,7 @@ import os
 
 from src.datasets.folder_lists import read_path_list, require_defaults, require_path
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
+from src.errors import MalformedInputError
 
 TRIALS = tuple(range(1, 11))
 MODALITY_FOLDERS = {VISIBLE: "Visible", INFRARED: "Thermal"}
@@ -45,8 +46,9 @@ class RegDB:
         for modality, records in train.items():
             missing = sorted(set(self.train_ids) - {pid for pid, _ in records})
             if missing:
-                raise ValueError(f"{self._idx_path('train', modality, trial)}: training ids {missing[:10]} have "
-                                 f"no {modality} images (they appear only in the other modality's list)")
+                raise MalformedInputError(f"{self._idx_path('train', modality, trial)}: training ids "
+                                          f"{missing[:10]} have no {modality} images (they appear only in the "
+                                          f"other modality's list)")
         labels = {pid: label for label, pid in enumerate(self.train_ids)}
         self._train_records = [ImageRecord(path, pid, CAMERAS[modality], modality, labels[pid])
                                for modality in (VISIBLE, INFRARED) for pid, path in train[modality]]

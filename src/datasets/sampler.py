@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from src.errors import MalformedInputError
+
 EPOCH_DEFINITIONS = ("ids", "images")
 
 
@@ -73,8 +75,8 @@ class CrossModalitySampler:
         self.labels = np.array(sorted(set(visible_by_label) & set(infrared_by_label)), dtype=np.int64)
         self.unpaired_labels = sorted(set(visible_by_label) ^ set(infrared_by_label))
         if len(self.labels) < batch_ids:
-            raise ValueError(f"a batch needs {batch_ids} distinct identities with both visible and infrared "
-                             f"images, but only {len(self.labels)} have both")
+            raise MalformedInputError(f"a batch needs {batch_ids} distinct identities (data.batch_ids) with "
+                                      f"both visible and infrared images, but only {len(self.labels)} have both")
         self._visible = [visible_by_label[label] for label in self.labels]
         self._infrared = [infrared_by_label[label] for label in self.labels]
         self.batch_ids = batch_ids

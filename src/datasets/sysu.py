@@ -31,6 +31,8 @@ import scipy.io
 from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, require_defaults,
                                       require_path)
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
+from src.errors import MalformedInputError
+from src.utils.run_log import get_logger
 
 RGB_CAMS = (1, 2, 4, 5)
 IR_CAMS = (3, 6)
@@ -44,8 +46,10 @@ class SYSUMM01:
     """Reader of a SYSU-MM01 tree at ``root``.
 
     Training uses the train + val ids (labels 0..C-1 by rank of the id). Raises
-    FileNotFoundError for a missing root or id file and ValueError for a split id without
-    images of a modality it needs.
+    FileNotFoundError for a missing root or id file and ValueError for a training id without
+    images of a modality. A test id without infrared (or visible) images is warned about and
+    kept, as the public evaluation code keeps it: it gives no queries (or no gallery images),
+    and the gallery draws of the other ids are unchanged.
     """
 
     evaluation_rule = "sysu"
@@ -62,7 +66,7 @@ class SYSUMM01:
         self.test_ids = sorted(set(read_id_line(os.path.join(exp, "test_id.txt"))))
         overlap = set(self.train_ids) & set(self.test_ids)
         if overlap:
-            raise ValueError(f"{exp}: ids {sorted(overlap)[:10]} are both training (train/val) and test ids")
+            raise MalformedInputError(f"{exp}: ids {sorted(overlap)[:10]} are both training (train/val) and test ids")
         self._images = {}
         for pid in self.train_ids + self.test_ids:
             for cam in range(1, NUM_CAMS + 1):
@@ -71,8 +75,11 @@ class SYSUMM01:
             self._require_modality(pid, RGB_CAMS, "training", "visible")
             self._require_modality(pid, IR_CAMS, "training", "infrared")
         for pid in self.test_ids:
-            self._require_modality(pid, IR_CAMS, "test", "infrared (query)")
-            self._require_modality(pid, RGB_CAMS, "test", "visible (gallery)")
+            for cams, role in ((IR_CAMS, "infrared images: it gives no queries"),
+                               (RGB_CAMS, "visible images: it gives no gallery images")):
+                if not any(self._images[cam, pid] for cam in cams):
+                    get_logger().warning(f"SYSU-MM01 at {root}: test id {pid} has no {role} "
+                                         f"(looked in {self._folders_text(pid, cams)})")
 
     @property
     def num_classes(self):
@@ -83,9 +90,12 @@ class SYSUMM01:
 
     def _require_modality(self, pid, cams, split, modality):
         if not any(self._images[cam, pid] for cam in cams):
-            folders = ", ".join(f"cam{cam}/{pid:04d}" for cam in cams)
-            raise ValueError(f"SYSU-MM01 at {self.root}: {split} id {pid} has no {modality} images "
-                             f"(looked in {folders})")
+            raise MalformedInputError(f"SYSU-MM01 at {self.root}: {split} id {pid} has no {modality} images "
+                                      f"(looked in {self._folders_text(pid, cams)})")
+
+    @staticmethod
+    def _folders_text(pid, cams):
+        return ", ".join(f"cam{cam}/{pid:04d}" for cam in cams)
 
     def _record(self, cam, pid, name, label=-1):
         modality = INFRARED if cam in IR_CAMS else VISIBLE
@@ -155,19 +165,19 @@ class SYSUMM01:
                 where = f"{mat_path} (camera {cam}, id {pid}, folder {self._folder(cam, pid)})"
                 if pid > len(cells):
                     if names:
-                        raise ValueError(f"{where}: the mat has only {len(cells)} id cells for this camera "
+                        raise MalformedInputError(f"{where}: the mat has only {len(cells)} id cells for this camera "
                                          f"but the folder holds {len(names)} images")
                     continue
                 perm = cells[pid - 1]
                 if perm.shape[1] != len(names):
-                    raise ValueError(f"{where}: the mat's permutation covers {perm.shape[1]} images but the "
+                    raise MalformedInputError(f"{where}: the mat's permutation covers {perm.shape[1]} images but the "
                                      f"folder holds {len(names)}; the mat does not fit this tree")
                 if perm.shape[1] == 0:
                     continue
                 for index in perm[trial, :shots]:
                     name = f"{int(index):04d}.jpg"
                     if name not in names:
-                        raise ValueError(f"{where}: index {int(index)} names {name}, which the folder lacks")
+                        raise MalformedInputError(f"{where}: index {int(index)} names {name}, which the folder lacks")
                     gallery.append(self._record(cam, pid, name))
         return gallery
 
@@ -180,26 +190,31 @@ def read_rand_perm_cam(path):
     the kit's (variable ``rand_perm_cam``, 6 camera cells, 10-row permutations).
     """
     require_path(path, "the official SYSU-MM01 kit's rand_perm_cam.mat")
-    content = scipy.io.loadmat(path)
+    try:
+        content = scipy.io.loadmat(path)
+    except Exception as error:  # noqa: BLE001  (scipy raises many types, IndexError included, for a non-.mat file)
+        raise MalformedInputError(f"{path}: not a readable MATLAB file ({error})") from None
     if "rand_perm_cam" not in content:
-        raise ValueError(f"{path}: no variable 'rand_perm_cam'")
+        raise MalformedInputError(f"{path}: no variable 'rand_perm_cam'")
     cameras = np.asarray(content["rand_perm_cam"]).reshape(-1)
     if cameras.dtype != object or cameras.size != NUM_CAMS:
-        raise ValueError(f"{path}: 'rand_perm_cam' must be a cell of {NUM_CAMS} cameras; "
+        raise MalformedInputError(f"{path}: 'rand_perm_cam' must be a cell of {NUM_CAMS} cameras; "
                          f"got {cameras.dtype} array of {cameras.size} entries")
     permutations = []
     for cam, cells in enumerate(cameras, start=1):
         cells = np.asarray(cells).reshape(-1)
         if cells.dtype != object:
-            raise ValueError(f"{path}: camera {cam} must hold a cell per person id; got {cells.dtype} array")
+            raise MalformedInputError(f"{path}: camera {cam} must hold a cell per person id; got {cells.dtype} array")
         per_id = []
         for pid, perm in enumerate(cells, start=1):
             perm = np.asarray(perm, dtype=np.int64)
             if perm.ndim != 2 or perm.shape[0] != 10:
-                raise ValueError(f"{path}: camera {cam}, id {pid}: expected a 10 x n matrix; got shape {perm.shape}")
+                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: expected a 10 x n matrix; "
+                                          f"got shape {perm.shape}")
             expected = np.arange(1, perm.shape[1] + 1)
             if any(not np.array_equal(np.sort(row), expected) for row in perm):
-                raise ValueError(f"{path}: camera {cam}, id {pid}: rows must be permutations of 1..{perm.shape[1]}")
+                raise MalformedInputError(f"{path}: camera {cam}, id {pid}: rows must be permutations of "
+                                          f"1..{perm.shape[1]}")
             per_id.append(perm)
         permutations.append(per_id)
     return permutations

@@ -15,6 +15,7 @@ import re
 
 import mindspore as ms
 
+from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
 
 STATE_POINTER = "state.json"
@@ -95,31 +96,41 @@ class CheckpointManager:
         if not os.path.isfile(pointer):
             return None
         with open(pointer, encoding="utf-8") as handle:
-            position = json.load(handle)
+            try:
+                position = json.load(handle)
+            except json.JSONDecodeError as error:
+                raise MalformedInputError(f"{pointer} is not valid JSON ({error}); the run folder is damaged") from None
+        if not isinstance(position, dict) or "checkpoint" not in position:
+            raise MalformedInputError(f"{pointer} does not name a state checkpoint; the run folder is damaged")
         checkpoint = os.path.join(self.directory, position["checkpoint"])
         if not os.path.isfile(checkpoint):
-            raise FileNotFoundError(f"{pointer} names {checkpoint}, which does not exist; the run folder is damaged")
+            raise MissingInputError(f"{pointer} names {checkpoint}, which does not exist; the run folder is damaged")
         return position
 
-    def restore_state(self, train_step):
+    def restore_state(self, train_step, derived=()):
         """Load the latest state into ``train_step``; returns its position, or None if there is none.
 
         Every parameter of the train step must be in the file and every entry of the file
         must be a parameter of the train step, with the same shape: a state from a different
-        configuration is refused, naming the keys that differ.
+        configuration is refused, naming the keys that differ. Parameters named in
+        ``derived`` are rebuilt from the config and neither compared nor loaded.
         """
         position = self.latest_state()
         if position is None:
             return None
         path = os.path.join(self.directory, position["checkpoint"])
-        saved = load_checkpoint(path)
-        own = {param.name: param for param in train_step.get_parameters()}
+        try:
+            saved = load_checkpoint(path)
+        except (OSError, ValueError, RuntimeError) as error:
+            raise MalformedInputError(f"cannot read the training state {path}: {error}") from None
+        saved = {name: value for name, value in saved.items() if name not in derived}
+        own = {param.name: param for param in train_step.get_parameters() if param.name not in derived}
         missing = sorted(set(own) - set(saved))
         unexpected = sorted(set(saved) - set(own))
         mismatched = sorted(name for name in set(own) & set(saved)
                             if tuple(own[name].shape) != tuple(saved[name].shape))
         if missing or unexpected or mismatched:
-            raise ValueError(
+            raise MalformedInputError(
                 f"cannot resume from {path}: it does not fit this configuration "
                 f"(missing: {missing[:5]}{'...' if len(missing) > 5 else ''}, "
                 f"unexpected: {unexpected[:5]}{'...' if len(unexpected) > 5 else ''}, "

@@ -1,5 +1,8 @@
 """Evaluation runs: which trials, which features (saved file, checkpoint or MINDIR), the
 protocol, and the files written. ``eval.py`` and the training demo call ``run_evaluation``.
+
+Nothing is written to the output folder until the evaluation has finished: then the results,
+the resolved config and the log (``eval.log``, appended) are written together.
 """
 
 import json
@@ -12,10 +15,12 @@ from src.evaluation.features import FeatureTable, RecordingFeatureSource
 from src.evaluation.protocol import format_table, run_protocol
 from src.models.network import build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+from src.utils.run_log import attach_log_file, get_logger
 
 TRIAL_PLACEHOLDER = "{trial}"
 RESULTS_FILE = "eval_results.json"
 CONFIG_FILE = "eval_config.yaml"
+LOG_FILE = "eval.log"
 
 
 def resolve_trial_path(template, trial):
@@ -27,7 +32,11 @@ def _directions(cfg):
     return ("v2t", "t2v") if cfg.eval.direction == "both" else (cfg.eval.direction,)
 
 
-def evaluation_trials(cfg, per_trial_models, log=print):
+def _log(line):
+    get_logger().info(line)
+
+
+def evaluation_trials(cfg, per_trial_models, log=_log):
     """Trial numbers to evaluate and a function trial -> dataset reader.
 
     RegDB: trials 1..eval.trials when every trial has its own model (``per_trial_models``),
@@ -53,7 +62,7 @@ def evaluation_trials(cfg, per_trial_models, log=print):
     return list(reader.test_trials[:cfg.eval.trials]), lambda trial: reader
 
 
-def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
+def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=_log):
     """Run the configured protocol on features from ``feature_source_for_trial``.
 
     Args:
@@ -66,7 +75,8 @@ def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
         log: callable taking a line of progress.
     Returns:
         dict direction -> ``run_protocol`` result; also written to
-        <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml.
+        <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml
+        and the log so far appended to <output_dir>/eval.log.
     """
     trials, reader_for = evaluation_trials(cfg, per_trial_models, log)
     rand_perm_cam = cfg.eval.rand_perm_cam or None
@@ -82,6 +92,7 @@ def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=print):
                                        max_rank=cfg.eval.max_rank, log=log)
         log(format_table(runs[direction], title=f"{cfg.data.dataset} {direction} ({len(trials)} trials)"))
     os.makedirs(cfg.output_dir, exist_ok=True)
+    attach_log_file(os.path.join(cfg.output_dir, LOG_FILE))
     cfg.save(os.path.join(cfg.output_dir, CONFIG_FILE))
     with open(os.path.join(cfg.output_dir, RESULTS_FILE), "w", encoding="utf-8") as handle:
         json.dump({"config": cfg.to_dict(), "results": runs}, handle, indent=1)
@@ -117,7 +128,7 @@ def checkpoint_source(cfg, template):
                 extractors[path] = image_extractor(cfg, mindir_pair(path))
             else:
                 network = build_network(cfg.model, checkpoint_num_classes(path))
-                print(load_network_checkpoint(network, path).summary())
+                _log(load_network_checkpoint(network, path).summary())
                 extractors[path] = feature_extractor(cfg, network)
         return extractors[path]
     return source_for
@@ -143,7 +154,7 @@ def recording_source(source_for_trial):
     return source_for, used
 
 
-def save_recorded_features(template, recorders_of_trial, kind, log=print):
+def save_recorded_features(template, recorders_of_trial, kind, log=_log):
     """Write each recorder's features to ``template`` (``{trial}`` filled in); returns the paths written.
 
     Trials that share a model share a recorder and, without ``{trial}``, one file.
@@ -155,7 +166,7 @@ def save_recorded_features(template, recorders_of_trial, kind, log=print):
     return list(written)
 
 
-def evaluate_from_config(cfg, log=print):
+def evaluate_from_config(cfg, log=_log):
     """Evaluate ``eval.features`` (saved features) or ``eval.checkpoint`` (.ckpt or .mindir) under the protocol.
 
     With ``eval.save_features`` the features that were evaluated are also written there

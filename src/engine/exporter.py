@@ -10,9 +10,12 @@ import os
 import mindspore as ms
 import numpy as np
 
+from src.config import ConfigError
+
 from src.datasets.records import INFRARED, VISIBLE
 from src.models.network import InferenceNetwork, build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+from src.utils.run_log import get_logger
 
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 
@@ -47,9 +50,9 @@ def export_network(network, height, width, stem, file_format="MINDIR", modalitie
 def export_from_config(cfg):
     """Build the network of ``cfg.model``, load ``export.checkpoint`` and export it."""
     if not cfg.export.checkpoint:
-        raise ValueError("set export.checkpoint to the network checkpoint to export")
+        raise ConfigError("set export.checkpoint to the network checkpoint to export")
     network = build_network(cfg.model, checkpoint_num_classes(cfg.export.checkpoint))
-    print(load_network_checkpoint(network, cfg.export.checkpoint).summary())
+    get_logger().info(load_network_checkpoint(network, cfg.export.checkpoint).summary())
     network.set_train(False)
     modalities = (VISIBLE, INFRARED) if cfg.export.modality == "both" else (cfg.export.modality,)
     stem = cfg.export.file_name

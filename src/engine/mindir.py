@@ -11,6 +11,7 @@ from mindspore import nn
 from mindspore.train import mind_ir_pb2
 
 from src.datasets.records import INFRARED, VISIBLE
+from src.errors import MalformedInputError, MissingInputError
 
 MINDIR_SUFFIXES = {VISIBLE: "_visible.mindir", INFRARED: "_infrared.mindir"}
 
@@ -23,14 +24,18 @@ def mindir_stem(path):
 def mindir_pair(path):
     """{modality: GraphCell} for the visible / infrared MINDIR pair that ``path`` (either file) belongs to."""
     if not path.endswith(tuple(MINDIR_SUFFIXES.values())):
-        raise ValueError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
-                         f"(export.py writes both)")
+        raise MalformedInputError(f"{path}: expected a file named NAME_visible.mindir or NAME_infrared.mindir "
+                                  f"(export.py writes both)")
     stem = mindir_stem(path)
     cells = {}
     for modality, suffix in MINDIR_SUFFIXES.items():
         if not os.path.isfile(stem + suffix):
-            raise FileNotFoundError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
-        cells[modality] = nn.GraphCell(ms.load(stem + suffix))
+            raise MissingInputError(f"{stem + suffix} not found: evaluating a MINDIR needs both modalities' files")
+        try:
+            cells[modality] = nn.GraphCell(ms.load(stem + suffix))
+        except (RuntimeError, ValueError, OSError) as error:
+            raise MalformedInputError(f"cannot load {stem + suffix} as a MINDIR graph "
+                                      f"(written by export.py?): {' '.join(str(error).split())[:300]}") from None
     return cells
 
 

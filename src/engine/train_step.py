@@ -31,35 +31,47 @@ class TrainStep(nn.Cell):
     """One optimisation step; returns ``(total, components, finite)``.
 
     The update is applied only when the loss and every gradient are finite, so a non-finite
-    step leaves the parameters untouched and the caller can stop with the last good state.
-    With ``loss_scale`` > 1 (mixed precision) the loss is scaled before differentiation and
-    the gradients unscaled before the update. When ``distributed``, gradients are averaged
-    over the devices before the update.
+    step leaves the parameters untouched. With ``loss_scale`` > 1 (mixed precision) the loss
+    is scaled before differentiation and the gradients unscaled before the update. With
+    ``scale_window`` set, the scale is dynamic (MindSpore's DynamicLossScaleUpdateCell):
+    halved after a non-finite step, doubled after ``scale_window`` finite steps in a row; it
+    and its counters are parameters of this cell (only then), so a saved state restores them. When
+    ``distributed``, gradients are averaged over the devices before the update.
     """
 
-    def __init__(self, loss_network, optimizer, loss_scale=1.0, distributed=False, group_size=1):
+    def __init__(self, loss_network, optimizer, loss_scale=1.0, distributed=False, group_size=1, scale_window=None):
         super().__init__(auto_prefix=False)
         self.loss_network = loss_network
         self.optimizer = optimizer
         self.weights = optimizer.parameters
         self.grad = ops.GradOperation(get_by_list=True, sens_param=True)
-        self.loss_scale = float(loss_scale)
         self.hyper_map = ops.HyperMap()
         self.reducer = nn.DistributedGradReducer(self.weights, mean=True, degree=group_size) if distributed else None
+        self.dynamic = scale_window is not None
+        self.unscale = self.dynamic or float(loss_scale) != 1.0
+        self.static_scale = float(loss_scale)
+        if self.dynamic:
+            self.loss_scale = ms.Parameter(ms.Tensor(float(loss_scale), ms.float32), name="loss_scale",
+                                           requires_grad=False)
+            self.scale_update = nn.DynamicLossScaleUpdateCell(float(loss_scale), scale_factor=2,
+                                                              scale_window=scale_window)
 
     def construct(self, visible, infrared, labels, noise):
         total, components = self.loss_network(visible, infrared, labels, noise)
-        sens = (ops.fill(total.dtype, total.shape, self.loss_scale), ops.zeros_like(components))
+        scale = self.loss_scale.value() if self.dynamic else ms.Tensor(self.static_scale, ms.float32)
+        sens = (ops.fill(total.dtype, total.shape, ops.cast(scale, total.dtype)), ops.zeros_like(components))
         grads = self.grad(self.loss_network, self.weights)(visible, infrared, labels, noise, sens)
-        if self.loss_scale != 1.0:
-            grads = self.hyper_map(ops.partial(_unscale, self.loss_scale), grads)
+        if self.unscale:
+            grads = self.hyper_map(ops.partial(_unscale, scale), grads)
         if self.reducer is not None:
             grads = self.reducer(grads)
         finite = ops.logical_and(ops.isfinite(total), ms.amp.all_finite(grads))
+        if self.dynamic:
+            self.scale_update(self.loss_scale, ops.logical_not(finite))
         if finite:
             self.optimizer(grads)
         return total, components, finite
 
 
 def _unscale(scale, grad):
-    return grad / scale
+    return grad / ops.cast(scale, grad.dtype)

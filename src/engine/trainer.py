@@ -1,4 +1,8 @@
-"""The training loop: builds every part from the config, trains, checkpoints, resumes."""
+"""The training loop: builds every part from the config, trains, checkpoints, resumes.
+
+Nothing is written to the run folder before every part is built, so a configuration or an
+input that fails leaves the folder as it was (and a resumed run's config.yaml intact).
+"""
 
 import math
 import os
@@ -8,17 +12,19 @@ import mindspore as ms
 import numpy as np
 from mindspore import nn
 
+from src.config import ConfigError
 from src.engine import builders
 from src.engine.checkpoint import CheckpointManager
 from src.engine.context import seed_everything, setup_context
 from src.engine.logger import TrainingLogger
+from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (run() raises the error)
+from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.utils.progress import format_duration
+from src.utils.run_log import attach_log_file
 
-
-class NonFiniteLossError(RuntimeError):
-    """Training produced a NaN or infinite loss or gradient; the last good checkpoint is kept."""
+LOG_FILE = "train.log"
 
 
 def bottleneck_noise(seed, rank, epoch, step, shape):
@@ -40,12 +46,12 @@ class Trainer:
 
     def __init__(self, cfg):
         self.cfg = cfg
+        if cfg.train.amp_level != "O0" and cfg.device_target == "CPU":
+            raise ConfigError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
         self.context = setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
         seed_everything(cfg.seed)
         self.output_dir = cfg.output_dir
-        if self.context.is_main:
-            os.makedirs(self.output_dir, exist_ok=True)
-            cfg.save(os.path.join(self.output_dir, "config.yaml"))
+        resume_changes = self._check_resume()
 
         self.reader = builders.build_reader(cfg)
         self.train_records, self.val_records = builders.split_training_records(cfg, self.reader.train_records())
@@ -64,26 +70,40 @@ class Trainer:
         self.optimizer = nn.Adam(parameters, learning_rate=ms.Tensor(self.learning_rates),
                                  weight_decay=cfg.train.weight_decay)
         loss_network = NetworkWithObjective(self.network, self.objective)
-        loss_scale = 1.0
-        if cfg.train.amp_level != "O0":
-            if cfg.device_target == "CPU":
-                raise ValueError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
+        mixed_precision = cfg.train.amp_level != "O0"
+        if mixed_precision:
             loss_network = ms.amp.auto_mixed_precision(loss_network, cfg.train.amp_level)
-            loss_scale = cfg.train.loss_scale
-        self.train_step = TrainStep(loss_network, self.optimizer, loss_scale,
-                                    distributed=self.context.distributed, group_size=self.context.group_size)
+        # Mixed precision: dynamic loss scaling, overflowing steps skipped (see NonFiniteSteps).
+        self.train_step = TrainStep(loss_network, self.optimizer, cfg.train.loss_scale if mixed_precision else 1.0,
+                                    distributed=self.context.distributed, group_size=self.context.group_size,
+                                    scale_window=cfg.train.loss_scale_window if mixed_precision else None)
         self.train_step.set_train()
+        self.non_finite = NonFiniteSteps(cfg.train.max_nonfinite_steps if mixed_precision else None)
 
         self.checkpoints = CheckpointManager(os.path.join(self.output_dir, "checkpoints"),
                                              keep=cfg.train.keep_checkpoints, enabled=self.context.is_main)
         images_per_step = 2 * self.batch_size * self.context.group_size
         self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
                                      enabled=self.context.is_main)
+        if self.context.is_main:  # everything is built and checked: the run folder may be written
+            os.makedirs(self.output_dir, exist_ok=True)
+            attach_log_file(os.path.join(self.output_dir, LOG_FILE))
+            cfg.save(os.path.join(self.output_dir, RUN_CONFIG))
+        for key, old, new in resume_changes:
+            self.logger.info(f"resuming with {key} changed from {old!r} to {new!r}")
         self.best_score = -math.inf
         self.gap_probe = None
         if cfg.train.gap_interval and self.context.is_main:
             self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
         self._report_initialisation()
+
+    def _check_resume(self):
+        """For a resumed run: refuse a folder without state, or changes that alter the training;
+        returns the accepted changes [(key, saved value, new value)]."""
+        if not self.cfg.train.resume:
+            return []
+        require_resumable(os.path.abspath(self.output_dir))
+        return check_resume_changes(self.cfg, os.path.abspath(self.output_dir))
 
     def _report_initialisation(self):
         """Log where the encoders' weights come from; warn when a paper preset starts from scratch."""
@@ -105,13 +125,11 @@ class Trainer:
     def _start_position(self):
         if not self.cfg.train.resume:
             return 0, 0
-        position = self.checkpoints.restore_state(self.train_step)
-        if position is None:
-            self.logger.info(f"no saved state in {self.checkpoints.directory}; starting from the beginning")
-            return 0, 0
+        # The learning-rate table is rebuilt from the config (a resumed run may add epochs).
+        position = self.checkpoints.restore_state(self.train_step, derived=("learning_rate",))
         if position.get("steps_per_epoch") != self.steps_per_epoch:
-            raise ValueError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
-                             f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
+            raise ConfigError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
+                              f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
         self.best_score = position.get("best_score", -math.inf)
         self.logger.info(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
                          f"step {position['step_in_epoch']}")
@@ -127,6 +145,19 @@ class Trainer:
                 "global_step": epoch * self.steps_per_epoch + step_in_epoch, "seed": self.cfg.seed,
                 "best_score": self.best_score}
 
+    def resume_command(self):
+        """The command that continues this run from its folder."""
+        run_dir = os.path.abspath(self.output_dir)
+        if self.context.distributed:
+            servers = int(os.environ.get("NNODES", "1"))  # set by scripts/launch_train.sh
+            command = (f"bash scripts/run_distribute_train_{self.cfg.device_target.lower()}.sh "
+                       f"{self.context.group_size // servers} --resume {run_dir}")
+            if servers > 1:
+                command += (f" (on each of the {servers} servers, with the same NNODES, MASTER_ADDR and "
+                            f"MASTER_PORT and its own NODE_RANK)")
+            return command
+        return f"python train.py --resume {run_dir}"
+
     def run(self):
         """Train to ``cfg.train.epochs``; returns a summary dict (last losses, paths, wall time)."""
         cfg = self.cfg
@@ -141,8 +172,8 @@ class Trainer:
         iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
         component_names = ("loss",) + tuple(self.objective.component_names)
         started = time.perf_counter()
-        self.logger.start(start_epoch * self.steps_per_epoch + start_step)
         losses = {}
+        compiled = False
         epoch, steps_done = start_epoch, start_step
         try:
             for epoch in range(start_epoch, epochs):
@@ -150,30 +181,37 @@ class Trainer:
                 for step in range(steps_done, self.steps_per_epoch):
                     visible, infrared, labels = next(iterator)
                     noise = ms.Tensor(bottleneck_noise(cfg.seed, self.context.rank, epoch, step, self.noise_shape))
+                    if not compiled:
+                        self.logger.info("compiling the training graph (runs the first step)...")
+                        compile_started = time.perf_counter()
                     total, components, finite = self.train_step(visible, infrared, labels, noise)
-                    if not bool(finite.asnumpy()):
-                        raise NonFiniteLossError(
-                            f"non-finite loss or gradient at epoch {epoch + 1}, step {step + 1} (loss "
-                            f"{float(total.asnumpy())}); the update was skipped and training stopped. The last good "
-                            f"state is in {self.checkpoints.directory}; lower train.lr or check the data.")
+                    self.non_finite.record(bool(finite.asnumpy()), epoch + 1, step + 1, float(total.asnumpy()),
+                                           self.checkpoints.directory)
                     steps_done = step + 1
                     global_step = epoch * self.steps_per_epoch + steps_done
+                    if not compiled:
+                        compiled = True
+                        self.logger.info(f"compiled and ran the first step in "
+                                         f"{time.perf_counter() - compile_started:.1f} s (left out of img/s and ETA)")
+                        self.logger.start(global_step)
                     if steps_done % cfg.train.log_interval == 0 or steps_done == self.steps_per_epoch:
                         values = np.concatenate([[total.asnumpy()], components.asnumpy()]).astype(float)
                         losses = dict(zip(component_names, values.tolist()))
+                        scale = float(self.train_step.loss_scale.asnumpy()) if self.train_step.dynamic else None
                         self.logger.log_step(epoch, epochs, steps_done, self.steps_per_epoch, global_step,
-                                             float(self.learning_rates[global_step - 1]), losses)
+                                             float(self.learning_rates[global_step - 1]), losses,
+                                             skipped=self.non_finite.skipped, loss_scale=scale)
                     if self.gap_probe is not None and global_step % cfg.train.gap_interval == 0:
                         self._log_information_gap(epoch, global_step)
                 self._end_of_epoch(epoch)
         except KeyboardInterrupt:
             # Keep the work done so far: a resumed run continues with the next step.
-            self.checkpoints.save_state(self.train_step, self._position(epoch, steps_done))
-            self.logger.info(f"interrupted: state saved at epoch {epoch + 1}, step {steps_done}; resume with "
-                             f"--train.resume true --output_dir {self.output_dir}")
+            self._save_state(self._position(epoch, steps_done))
+            self.logger.info(f"interrupted: state saved at epoch {epoch + 1}, step {steps_done}; resume with: "
+                             f"{self.resume_command()}")
             raise
         wall = time.perf_counter() - started
-        final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
+        final = self._save_network(epochs, name="network_last.ckpt")
         self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
         return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
 
@@ -183,14 +221,28 @@ class Trainer:
         gaps = " ".join(f"{name[4:]} {value:.4f}" for name, value in figures.items() if name.startswith("gap_"))
         self.logger.info(f"H(y|z) - H(y|v) on the probe batch, nats: {gaps}")
 
+    def _save_network(self, epoch, name=None):
+        path = self.checkpoints.save_network(self.network, epoch, name=name)
+        if path:
+            self.logger.info(f"saved {path} ({_megabytes(path)})")
+        return path
+
+    def _save_state(self, position):
+        path = self.checkpoints.save_state(self.train_step, position)
+        if path:
+            self.logger.info(f"saved the resumable state {path} ({_megabytes(path)})")
+        return path
+
     def _end_of_epoch(self, epoch):
         cfg = self.cfg
         completed = epoch + 1
         if self.val_records and completed % cfg.train.val_interval == 0:
             self._validate(completed)
-        if completed % cfg.train.checkpoint_interval == 0 or completed == cfg.train.epochs:
-            self.checkpoints.save_network(self.network, completed)
-            self.checkpoints.save_state(self.train_step, self._position(completed, 0))
+        last = completed == cfg.train.epochs
+        if completed % cfg.train.checkpoint_interval == 0 or last:
+            self._save_network(completed)
+        if completed % cfg.train.state_interval == 0 or last:
+            self._save_state(self._position(completed, 0))
 
     def _validate(self, completed):
         result = builders.validate(self.cfg, self.network, self.reader, self.val_records)
@@ -201,5 +253,9 @@ class Trainer:
         self.logger.write(record)
         if score > self.best_score:
             self.best_score = score
-            self.checkpoints.save_network(self.network, completed, name="network_best.ckpt")
+            self._save_network(completed, name="network_best.ckpt")
         self.network.set_train(True)
+
+
+def _megabytes(path):
+    return f"{os.path.getsize(path) / 1e6:.1f} MB"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-DISTANCES = ("cosine", "euclidean")
+DISTANCES = ("cosine", "euclidean", "inner_product")
 
 
 def l2_normalize(features, eps=1e-12):
@@ -26,8 +26,10 @@ def pairwise_distance(query, gallery, distance="cosine", normalize=True):
     Args:
         query: (Q, D) features; gallery: (G, D) features.
         distance: "cosine" (1 - cosine similarity, in [0, 2]; scale-free, so ``normalize``
-            does not change it) or "euclidean" (L2 distance of the features).
-        normalize: L2-normalise the features first (matters for "euclidean").
+            does not change it), "euclidean" (L2 distance of the features) or
+            "inner_product" (-q.g, how the public reference test scripts rank; on the
+            features as given when ``normalize`` is False).
+        normalize: L2-normalise the features first (matters for "euclidean" and "inner_product").
     Returns:
         (Q, G) float32.
     """
@@ -42,4 +44,6 @@ def pairwise_distance(query, gallery, distance="cosine", normalize=True):
         return 1.0 - l2_normalize(query) @ l2_normalize(gallery).T
     if normalize:
         query, gallery = l2_normalize(query), l2_normalize(gallery)
+    if distance == "inner_product":
+        return -(query @ gallery.T)
     return np.sqrt(squared_euclidean(query, gallery))

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from src.datasets.pipeline import iterate_test_batches
+from src.errors import AnticipatedError, MalformedInputError, MissingInputError
 from src.utils.progress import Progress
 
 
@@ -70,6 +71,10 @@ def extract_features(batches, feature_fn, flip=False):
     return np.concatenate(rows, axis=0)
 
 
+class MissingFeaturesError(AnticipatedError, KeyError):
+    """A features file lacks images that the protocol needs."""
+
+
 class FeatureTable:
     """Saved features looked up by image path (relative to the dataset root)."""
 
@@ -83,24 +88,32 @@ class FeatureTable:
         features = np.asarray(features, dtype=np.float32)
         paths = [_clean_path(path) for path in paths]
         if features.ndim != 2 or features.shape[0] != len(paths):
-            raise ValueError(f"{origin}: 'features' must be (num_paths={len(paths)}, D), got shape {features.shape}")
+            raise MalformedInputError(f"{origin}: 'features' must be (num_paths={len(paths)}, D), "
+                                      f"got shape {features.shape}")
         self.origin = origin
         self.features = features
         self.row_of = {path: row for row, path in enumerate(paths)}
         if len(self.row_of) != len(paths):
-            raise ValueError(f"{origin}: 'paths' lists {len(paths) - len(self.row_of)} paths more than once")
+            raise MalformedInputError(f"{origin}: 'paths' lists {len(paths) - len(self.row_of)} paths more than once")
 
     @classmethod
     def load(cls, file_path):
         """Read an .npz holding ``paths`` (N,) strings and ``features`` (N, D)."""
         if not os.path.isfile(file_path):
-            raise FileNotFoundError(f"features file not found: {file_path}")
-        with np.load(file_path, allow_pickle=False) as content:
-            missing = [key for key in ("paths", "features") if key not in content.files]
-            if missing:
-                raise ValueError(f"{file_path} must hold arrays 'paths' and 'features'; missing {', '.join(missing)} "
-                                 f"(found: {', '.join(content.files) or 'nothing'})")
-            return cls(content["paths"].tolist(), content["features"], origin=file_path)
+            raise MissingInputError(f"features file not found: {file_path}")
+        expected = "an .npz of arrays 'paths' (N image paths) and 'features' (N, D)"
+        try:
+            with np.load(file_path, allow_pickle=False) as content:
+                missing = [key for key in ("paths", "features") if key not in content.files]
+                if missing:
+                    raise MalformedInputError(f"{file_path} must be {expected}; missing {', '.join(missing)} "
+                                              f"(found: {', '.join(content.files) or 'nothing'})")
+                paths, features = content["paths"].tolist(), content["features"]
+        except (OSError, ValueError, EOFError, TypeError, AttributeError) as error:
+            if isinstance(error, MalformedInputError):
+                raise
+            raise MalformedInputError(f"{file_path} is not a features file ({expected}): {error}") from None
+        return cls(paths, features, origin=file_path)
 
     def features_of(self, records):
         """(N, D) float32 rows of ``records`` (anything with ``.path``), in order."""
@@ -108,8 +121,8 @@ class FeatureTable:
         missing = [path for path in paths if path not in self.row_of]
         if missing:
             shown = ", ".join(missing[:5])
-            raise KeyError(f"{self.origin} has no features for {len(missing)} of the {len(paths)} requested images "
-                           f"(paths relative to the dataset root), e.g. {shown}")
+            raise MissingFeaturesError(f"{self.origin} has no features for {len(missing)} of the {len(paths)} "
+                                       f"requested images (paths relative to the dataset root), e.g. {shown}")
         return self.features[[self.row_of[path] for path in paths]]
 
 

@@ -20,11 +20,13 @@ ImageNet checkpoints may use any of three namings, mapped onto this project's
 The ImageNet classifier (``fc``, ``classifier``, ``end_point``) is dropped.
 """
 
+import os
 import re
 from dataclasses import dataclass
 
 import mindspore as ms
 
+from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
 
 TORCHVISION_BN_NAMES = {"weight": "gamma", "bias": "beta", "running_mean": "moving_mean",
@@ -42,7 +44,7 @@ IMAGENET_CLASSIFIER_PREFIXES = ("fc.", "classifier.", "end_point.")
 _LISTED = 8
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointMismatchError(MalformedInputError):
     """A checkpoint does not fit the cell it is loaded into."""
 
 
@@ -100,6 +102,8 @@ def mindspore_to_project_name(name):
 
 
 def _read_checkpoint(path):
+    if not os.path.isfile(path):
+        raise MissingInputError(f"checkpoint not found: {path}")
     try:
         checkpoint = load_checkpoint(path)
     except (OSError, ValueError, RuntimeError) as error:
