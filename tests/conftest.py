@@ -41,6 +41,18 @@ def synthetic_llcm(tmp_path_factory):
     return synthetic_root(tmp_path_factory, "llcm")
 
 
+def hide_package(monkeypatch, package):
+    """Makes ``importlib.import_module`` fail for ``package`` and its submodules, as if not installed."""
+    import importlib
+    real_import = importlib.import_module
+
+    def without_package(name, *args):
+        if name == package or name.startswith(package + "."):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args)
+    monkeypatch.setattr(importlib, "import_module", without_package)
+
+
 @pytest.fixture
 def pynative_mode():
     """Run a test in PyNative mode, restoring the previous execution mode afterwards."""

@@ -1,10 +1,10 @@
 """Training curves: what is read from train_log.jsonl, smoothing, and the plot command with and without matplotlib."""
 
-import importlib
 import json
 
 import numpy as np
 import pytest
+from conftest import hide_package
 
 from src.visualization.training_curves import curve_order, moving_average, read_training_log
 from tools import plot_training
@@ -58,13 +58,7 @@ def test_plot_command_draws_every_curve(tmp_path, capsys):
 
 
 def test_plot_command_says_how_to_install_matplotlib(tmp_path, monkeypatch, capsys):
-    real_import = importlib.import_module
-
-    def without_matplotlib(name, *args):
-        if name.startswith("matplotlib"):
-            raise ImportError(f"No module named '{name}'")
-        return real_import(name, *args)
-    monkeypatch.setattr(importlib, "import_module", without_matplotlib)
+    hide_package(monkeypatch, "matplotlib")
     (tmp_path / "run").mkdir()
     write_log(tmp_path / "run" / "train_log.jsonl", [step(1, 9.0)])
     assert plot_training.main([str(tmp_path / "run"), "--out", str(tmp_path / "x.png")]) == 2

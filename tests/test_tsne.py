@@ -1,8 +1,8 @@
 """The t-SNE tool: which images it embeds, and its maps (when the optional extras are installed)."""
 
-import importlib
 
 import pytest
+from conftest import hide_package
 
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
 from src.datasets.registry import open_dataset
@@ -45,13 +45,7 @@ def test_maps_of_the_shared_branch(tiny_model, tmp_path, capsys):
 
 
 def test_missing_extras_are_named_with_the_install_command(tiny_model, tmp_path, monkeypatch, capsys):
-    real_import = importlib.import_module
-
-    def without_sklearn(name, *args):
-        if name.startswith("sklearn"):
-            raise ImportError(f"No module named '{name}'")
-        return real_import(name, *args)
-    monkeypatch.setattr(importlib, "import_module", without_sklearn)
+    hide_package(monkeypatch, "sklearn")
     assert tsne.main(["--out", str(tmp_path / "t.png"), "--config_path", tiny_model["config"],
                       "--eval.checkpoint", tiny_model["checkpoint"]]) == 2
     error = capsys.readouterr().err

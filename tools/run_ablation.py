@@ -382,23 +382,33 @@ def write_table(ablation):
     return base + ".md"
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+def prepare_study(argv, usage, parse, label):
+    """The front of a study command (this one, tools/sweep_z_dim.py): usage on -h, parsing,
+    the check of earlier runs and the opening line. Returns (study, None) to go on, or
+    (None, exit status) after printing why not."""
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if argv else 2
+        print(usage)
+        return None, 0 if argv else 2
     try:
-        ablation = parse_command_line(argv)
+        study = parse(argv)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    conflicts = ablation.check_earlier_runs()
+        return None, 2
+    conflicts = study.check_earlier_runs()
     if conflicts:
-        print("error: earlier runs in " + ablation.output_root + " do not match this command; delete them or "
+        print("error: earlier runs in " + study.output_root + " do not match this command; delete them or "
               "choose another --output_root:\n  " + "\n  ".join(conflicts), file=sys.stderr)
-        return 2
-    print(f"ablation: rows {', '.join(str(row['row']) for row in ablation.rows)} x seeds "
-          f"{', '.join(map(str, ablation.seeds))} = {len(ablation.runs)} runs in {ablation.output_root}")
+        return None, 2
+    print(f"{label} {', '.join(str(row['row']) for row in study.rows)} x seeds "
+          f"{', '.join(map(str, study.seeds))} = {len(study.runs)} runs in {study.output_root}")
+    return study, None
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    ablation, status = prepare_study(argv, __doc__, parse_command_line, "ablation: rows")
+    if ablation is None:
+        return status
     try:
         ablation.run_all(log=lambda line: print(line, flush=True))
     except KeyboardInterrupt:

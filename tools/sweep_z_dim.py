@@ -32,7 +32,7 @@ from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
 from src.datasets.registry import DATASET_NAMES  # noqa: E402
 from src.visualization.extras import MissingExtraError, pyplot  # noqa: E402
 from tools.run_ablation import (DEFAULT_PRESET, RESERVED_KEYS, Ablation, AblationRun, UsageError,  # noqa: E402
-                                parse_list, parse_seeds, split_arguments)
+                                parse_list, parse_seeds, prepare_study, split_arguments)
 
 DEFAULT_Z_DIMS = "32,64,128,256,512"
 OWN_OPTIONS = ("--z_dims", "--seeds", "--preset", "--output_root")
@@ -164,21 +164,9 @@ def parse_command_line(argv):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if argv else 2
-    try:
-        sweep = parse_command_line(argv)
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    conflicts = sweep.check_earlier_runs()
-    if conflicts:
-        print("error: earlier runs in " + sweep.output_root + " do not match this command; delete them or "
-              "choose another --output_root:\n  " + "\n  ".join(conflicts), file=sys.stderr)
-        return 2
-    print(f"z_dim sweep: {', '.join(str(row['row']) for row in sweep.rows)} x seeds "
-          f"{', '.join(map(str, sweep.seeds))} = {len(sweep.runs)} runs in {sweep.output_root}")
+    sweep, status = prepare_study(argv, __doc__, parse_command_line, "z_dim sweep:")
+    if sweep is None:
+        return status
     sweep.run_all(log=lambda line: print(line, flush=True))
     summary = sweep.summary()
     base = os.path.join(sweep.output_root, RESULT_NAME)
