@@ -27,7 +27,8 @@ class NonFiniteSteps:
 
     def record(self, finite, epoch, step, loss, where):
         """Account for one step (``epoch``, ``step`` 1-based, for the message); raise
-        NonFiniteLossError when training must stop. ``where`` names the checkpoint folder."""
+        NonFiniteLossError when training must stop. ``loss``: a number or scalar Tensor, read only
+        for the message. ``where`` names the checkpoint folder."""
         if finite:
             self.consecutive = 0
             return
@@ -35,10 +36,10 @@ class NonFiniteSteps:
         self.consecutive += 1
         if self.limit is None:
             raise NonFiniteLossError(
-                f"non-finite loss or gradient at epoch {epoch}, step {step} (loss {loss}); the update was "
+                f"non-finite loss or gradient at epoch {epoch}, step {step} (loss {float(loss)}); the update was "
                 f"skipped and training stopped. The last good state is in {where}; lower train.lr or check the data.")
         if self.consecutive >= self.limit:
             raise NonFiniteLossError(
                 f"{self.consecutive} non-finite steps in a row (train.max_nonfinite_steps), the last at epoch "
-                f"{epoch}, step {step} (loss {loss}), although the loss scale was lowered after each; training "
+                f"{epoch}, step {step} (loss {float(loss)}), although the loss scale was lowered after each; training "
                 f"stopped. The last good state is in {where}; lower train.lr or check the data.")

@@ -185,7 +185,7 @@ class Trainer:
                         self.logger.info("compiling the training graph (runs the first step)...")
                         compile_started = time.perf_counter()
                     total, components, finite = self.train_step(visible, infrared, labels, noise)
-                    self.non_finite.record(bool(finite.asnumpy()), epoch + 1, step + 1, float(total.asnumpy()),
+                    self.non_finite.record(bool(finite.asnumpy()), epoch + 1, step + 1, total,
                                            self.checkpoints.directory)
                     steps_done = step + 1
                     global_step = epoch * self.steps_per_epoch + steps_done
