@@ -8,7 +8,8 @@ Resolution order (later wins):
 3. ``--key value`` / ``--section.key value`` (or ``--key=value``) on the command line.
 
 Every value is checked against the default's type, and against ``CHOICES`` / ``RANGES``
-below. Errors are ``ConfigError`` with a message naming the key and what is allowed.
+below; keys whose values name registered parts (``src.registry``) take their choices from the
+registry. Errors are ``ConfigError`` with a message naming the key and what is allowed.
 """
 
 import copy
@@ -20,6 +21,7 @@ import sys
 import yaml
 
 from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
+from src.registry import config_choices
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
@@ -249,8 +251,8 @@ def _check_type(key, value, default, origin):
 
 def _check_allowed(key, value):
     items = value if isinstance(value, list) else [value]
-    if key in CHOICES:
-        allowed = CHOICES[key]
+    allowed = CHOICES.get(key) or config_choices(key)
+    if allowed is not None:
         for item in items:
             if item not in allowed:
                 raise ConfigError(f"'{key}' must be one of {', '.join(map(str, allowed))}; got {item!r}")
@@ -373,8 +375,9 @@ def _documented_options(defaults_path):
 
 
 def _allowed_text(key):
-    if key in CHOICES:
-        return "one of: " + ", ".join(map(str, CHOICES[key]))
+    allowed = CHOICES.get(key) or config_choices(key)
+    if allowed is not None:
+        return "one of: " + ", ".join(map(str, allowed))
     if key in RANGES:
         low, high = RANGES[key]
         return f"at least {low}" if high is None else f"{low} to {high}"

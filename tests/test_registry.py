@@ -1,0 +1,50 @@
+"""The registry type: parts declared once by name, and config choices taken from registries."""
+
+import pytest
+
+from src.config import ConfigError, load_config
+from src.registry import Registry, UnknownPartError, config_choices
+
+
+def test_register_get_and_names_in_order():
+    registry = Registry("widget")
+
+    @registry.register("b")
+    class B:
+        pass
+
+    @registry.register("a")
+    def make_a():
+        return "a"
+
+    assert registry.names() == ("b", "a")
+    assert registry.get("b") is B and registry.get("a")() == "a"
+    assert "a" in registry and "c" not in registry
+    with pytest.raises(UnknownPartError, match="unknown widget 'c'; registered: b, a"):
+        registry.get("c")
+    registry.unregister("a")
+    assert registry.names() == ("b",)
+
+
+def test_a_name_is_declared_once():
+    registry = Registry("widget")
+    registry.register("x")(int)
+    registry.register("x")(int)  # the same part again (a module re-imported) is harmless
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("x")(float)
+
+
+def test_a_config_key_takes_its_values_from_one_registry():
+    registry = Registry("toy scheduler", config_keys=("train.toy_scheduler_for_test", "train.toy_warmup_for_test"))
+    with pytest.raises(ValueError, match="already takes its values"):
+        Registry("other", config_keys=("train.toy_warmup_for_test",))
+    registry.register("cosine")(object)
+    assert config_choices("train.toy_scheduler_for_test") == ("cosine",)
+    assert config_choices("train.toy_warmup_for_test") == ("cosine",)
+    assert config_choices("train.lr") is None
+
+
+def test_config_refuses_a_name_no_part_registered():
+    # data.dataset is the first key backed by a registry; the message lists what is registered.
+    with pytest.raises(ConfigError, match="'data.dataset' must be one of .*sysu"):
+        load_config(["--data.dataset", "no_such_dataset"])
