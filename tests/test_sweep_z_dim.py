@@ -58,7 +58,7 @@ def test_sweep_trains_each_dimension_and_tabulates_it(synthetic_sysu, tmp_path, 
                        for seed in (1, 2)]
             ranks = [100 * figure["rank1"] for figure in figures]
             assert entry[f"{feature}_rank1_mean"] == pytest.approx(np.mean(ranks))
-            assert entry[f"{feature}_rank1_std"] == pytest.approx(abs(ranks[0] - ranks[1]) / 2)
+            assert entry[f"{feature}_rank1_std"] == pytest.approx(abs(ranks[0] - ranks[1]) / np.sqrt(2))
     table = open(os.path.join(root, "z_dim_sweep.md")).read()
     assert "| 16 | 2 |" in table and "| 64 | 2 |" in table
     if importlib.util.find_spec("matplotlib"):

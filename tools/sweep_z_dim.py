@@ -13,7 +13,7 @@ Options:
 Runs as tools/run_ablation.py does, with the same reuse of finished runs and resumption of
 unfinished ones: each (dimension, seed) is trained by train.py in
 <output_root>/z_dim_DDDD/seedS and evaluated by eval.py with the test feature v and z.
-Writes <output_root>/z_dim_sweep.md, .json (mean and population std over seeds, in %) and
+Writes <output_root>/z_dim_sweep.md, .json (mean and sample std over seeds, in %, as the ablation table) and
 .png (needs requirements-extra.txt: matplotlib; without it the table is still written and the
 command says how to install it). Exit status: 0 when everything was made, 1 when a run failed,
 2 for bad arguments, conflicting earlier runs or a missing plotting library.
@@ -25,12 +25,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
 from src.datasets.registry import DATASET_NAMES  # noqa: E402
 from src.visualization.extras import MissingExtraError, pyplot  # noqa: E402
+from tools.ablation_table import spread  # noqa: E402
 from tools.run_ablation import (DEFAULT_PRESET, RESERVED_KEYS, Ablation, AblationRun, UsageError,  # noqa: E402
                                 parse_list, parse_seeds, prepare_study, split_arguments)
 
@@ -77,8 +77,8 @@ class ZDimSweep(Ablation):
                 for metric in METRICS:
                     values = [next(iter(results[feature].values()))[metric] for results in finished
                               if feature in results]
-                    entry[f"{feature}_{metric}_mean"] = float(np.mean(values)) if values else None
-                    entry[f"{feature}_{metric}_std"] = float(np.std(values)) if values else None
+                    figures = spread(values)
+                    entry[f"{feature}_{metric}_mean"], entry[f"{feature}_{metric}_std"] = figures["mean"], figures["std"]
             rows.append(entry)
         setup = {"dataset": self.dataset, "data_path": self.data_path, "preset": self.preset,
                  "overrides": self.overrides, "seeds": self.seeds, "output_root": self.output_root}
@@ -87,7 +87,9 @@ class ZDimSweep(Ablation):
 
 def figure_text(entry, feature, metric):
     mean, std = entry[f"{feature}_{metric}_mean"], entry[f"{feature}_{metric}_std"]
-    return "-" if mean is None else f"{mean:.2f} ± {std:.2f}"
+    if mean is None:
+        return "-"
+    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
 def table_cells(summary):
@@ -105,14 +107,14 @@ def markdown(summary):
     setup = summary["setup"]
     lines = [f"# Accuracy against model.z_dim ({setup['dataset']}, {setup['data_path']})", "",
              f"Preset {setup['preset']}; overrides {' '.join(setup['overrides']) or 'none'}; seeds "
-             f"{', '.join(map(str, setup['seeds']))}. Mean ± population std over seeds, %, first query direction.", "",
+             f"{', '.join(map(str, setup['seeds']))}. Mean ± sample std over seeds, %, first query direction.", "",
              "| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
 def plot(summary, out_path, dpi=80):
-    """Rank-1 and mAP of v and z against z_dim (log2 axis, error bars = std over seeds), the table beside."""
+    """Rank-1 and mAP of v and z against z_dim (log2 axis, error bars = sample std over seeds; none for one seed), the table beside."""
     plt = pyplot()
     figure, axes = plt.subplots(1, 3, figsize=(13, 3.4), gridspec_kw={"width_ratios": [1, 1, 1.5]})
     dims = [entry["z_dim"] for entry in summary["rows"]]
@@ -121,7 +123,7 @@ def plot(summary, out_path, dpi=80):
             means = [entry[f"{feature}_{metric}_mean"] for entry in summary["rows"]]
             stds = [entry[f"{feature}_{metric}_std"] for entry in summary["rows"]]
             shown = [index for index, mean in enumerate(means) if mean is not None]
-            axis.errorbar([dims[i] for i in shown], [means[i] for i in shown], yerr=[stds[i] for i in shown],
+            axis.errorbar([dims[i] for i in shown], [means[i] for i in shown], yerr=[stds[i] or 0.0 for i in shown],
                           marker=marker, capsize=3, label=feature)
         axis.set_xscale("log", base=2)
         axis.set_xticks(dims, [str(dim) for dim in dims])
