@@ -5,6 +5,7 @@ import math
 import os
 
 import numpy as np
+import pytest
 
 from src.config import load_config
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
@@ -51,13 +52,14 @@ def test_probe_records_align_identities_and_skip_incomplete_ones():
     assert len(probe_records(records, 50, seed=0)[0]) == 5
 
 
-def test_training_logs_the_gap_every_interval(synthetic_sysu, tmp_path):
+@pytest.mark.parametrize("graph_mode", ["false", "true"])
+def test_training_logs_the_gap_every_interval(synthetic_sysu, tmp_path, graph_mode):
     cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(tmp_path / "run"),
                        "--model.branches", "[shared]", "--model.depth", "18", "--model.base_width", "8",
                        "--data.height", "32", "--data.width", "16", "--data.batch_ids", "8",
                        "--data.per_modality", "1", "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8",
                        "--data.num_workers", "1", "--train.epochs", "1", "--train.warmup_epochs", "0",
-                       "--train.gap_interval", "2", "--train.gap_ids", "5", "--graph_mode", "false"])
+                       "--train.gap_interval", "2", "--train.gap_ids", "5", "--graph_mode", graph_mode])
     trainer = Trainer(cfg)
     trainer.run()
     with open(os.path.join(cfg.output_dir, "train_log.jsonl"), encoding="utf-8") as handle:
