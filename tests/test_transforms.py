@@ -114,3 +114,12 @@ def test_train_transform_colour_changes_only_visible(images):
     np.testing.assert_allclose(infrared, normalize(images), atol=1e-6)
     with pytest.raises(ValueError, match="grayscale_prob"):
         TrainTransform(grayscale_prob=1.5)
+
+
+@pytest.mark.parametrize("name", ["flip_prob", "random_erasing_prob", "channel_exchange_prob", "grayscale_prob",
+                                  "intensity_remap_prob"])
+@pytest.mark.parametrize("value", [-0.1, 1.5])
+def test_train_transform_refuses_probabilities_outside_0_1(name, value):
+    with pytest.raises(ValueError, match=f"{name} must be a probability in \\[0, 1\\], got {value}"):
+        TrainTransform(**{name: value})
+    TrainTransform(**{name: 1.0})
