@@ -6,20 +6,17 @@ import os
 import numpy as np
 import pytest
 
-from conftest import SHARED_DIR
+from conftest import FIXTURES_DIR
 from src.evaluation.metrics import evaluate
 
-FIXTURE_DIR = os.path.join(SHARED_DIR, "fixtures", "protocol_reference")
+FIXTURE_DIR = os.path.join(FIXTURES_DIR, "protocol_reference")
 
 
 def _cases():
-    if not os.path.isfile(os.path.join(FIXTURE_DIR, "cases.json")):
-        return []
     with open(os.path.join(FIXTURE_DIR, "cases.json"), encoding="utf-8") as handle:
         return json.load(handle)["cases"]
 
 
-@pytest.mark.skipif(not _cases(), reason="protocol_reference fixtures not found")
 @pytest.mark.parametrize("case", _cases(), ids=lambda case: case["name"])
 def test_matches_reference_fixture(case):
     arrays = np.load(os.path.join(FIXTURE_DIR, "cases.npz"))

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import scipy.io
 
-from conftest import SHARED_DIR
+from conftest import FIXTURES_DIR
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.synthetic import write_synthetic_sysu
 from src.datasets.sysu import SYSUMM01, read_rand_perm_cam
 from src.utils.run_log import start_logging
 
-OFFICIAL_MAT = os.path.join(SHARED_DIR, "official_kit", "rand_perm_cam.mat")
+OFFICIAL_MAT = os.path.join(FIXTURES_DIR, "official_kit", "rand_perm_cam.mat")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,6 @@ def test_arguments_that_do_not_apply(synthetic_sysu):
             dataset.test_lists(**kwargs)
 
 
-@pytest.mark.skipif(not os.path.exists(OFFICIAL_MAT), reason="official kit's rand_perm_cam.mat not present")
 def test_real_official_kit_mat_structure():
     permutations = read_rand_perm_cam(OFFICIAL_MAT)
     assert [len(cells) for cells in permutations] == [333, 333, 533, 533, 533, 333]
