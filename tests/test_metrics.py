@@ -85,8 +85,8 @@ def test_chunking_and_threads_do_not_change_results():
     distmat = rng.random((50, 40))
     q_pids, g_pids = rng.integers(0, 8, 50), rng.integers(0, 8, 40)
     q_cams, g_cams = rng.choice([3, 6], 50), rng.choice([1, 2, 4, 5], 40)
-    whole = evaluate(distmat, q_pids, g_pids, q_cams, g_cams, chunk_size=1000, num_threads=1)
-    chunked = evaluate(distmat, q_pids, g_pids, q_cams, g_cams, chunk_size=7, num_threads=3)
+    whole = evaluate(distmat, q_pids, g_pids, q_cams, g_cams, rule="sysu", chunk_size=1000, num_threads=1)
+    chunked = evaluate(distmat, q_pids, g_pids, q_cams, g_cams, rule="sysu", chunk_size=7, num_threads=3)
     np.testing.assert_array_equal(whole["cmc"], chunked["cmc"])
     assert whole["mAP"] == chunked["mAP"] and whole["mINP"] == chunked["mINP"]
 
