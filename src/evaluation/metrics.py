@@ -38,7 +38,7 @@ def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id
 
     Returns a dict of (c,) arrays: ``valid``; ``ap`` and ``inp`` (float64, meaningful where
     valid); ``hit_rank`` (0-based rank of the first true match in the CMC's ranking: over
-    identities for sysu/llcm, over images for regdb); ``ids_left`` (distinct identities kept).
+    identities or images, as the ``RankingRule`` counts); ``ids_left`` (distinct identities kept).
     """
     order = np.argsort(distmat[q_index], axis=1, kind="stable")
     sorted_pid_index = g_pid_index[order]
