@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from src.config import load_config  # noqa: E402
-from src.datasets.dataset import open_dataset, configured_test_options  # noqa: E402
+from src.datasets.dataset import configured_test_options, open_dataset  # noqa: E402
 
 # Short flags of the eval options that hold test settings.
 SETTING_FLAGS = ("mode", "protocol", "shots", "direction", "rand_perm_cam")
@@ -47,10 +47,11 @@ def main(argv=None):
             config_argv += [f"--eval.{flag}", getattr(args, flag)]
     try:
         settings = load_config(config_argv).eval
-        options = configured_test_options(args.dataset, settings)
-        if len(options) != 1:
+        options_of_direction = configured_test_options(args.dataset, settings)
+        if len(options_of_direction) != 1:
             raise ValueError(f"write one direction at a time; got eval.direction {settings.direction!r}")
-        lists = open_dataset(args.dataset, args.data_path, args.trial).test_lists(args.trial, *options.values())
+        (options,) = options_of_direction.values()
+        lists = open_dataset(args.dataset, args.data_path, args.trial).test_lists(args.trial, options)
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"error: {error}")
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

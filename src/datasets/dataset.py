@@ -13,9 +13,9 @@ Test options. A dataset's test-list settings are its own frozen dataclass (``Tes
 which validates its values (ValueError) when built and lists every setting its protocol
 defines (classmethod ``variants``). They come from the ``eval`` section of the
 configuration: each field from the ``eval`` key of the same name (``eval.direction`` one
-direction at a time: ``both`` runs each); a field without such a key keeps its default. An ``eval`` key that is a field of another registered
-dataset's options but not of this one's must keep that field's default: changing it is a
-ConfigError, not silently ignored.
+direction at a time: ``both`` runs each); a field without such a key keeps its default. An
+``eval`` key that is a field of another registered dataset's options but not of this one's
+must keep that field's default: changing it is a ConfigError, not silently ignored.
 """
 
 import dataclasses

@@ -8,10 +8,10 @@ import os
 
 import numpy as np
 
+from src.datasets.dataset import reader_from_config
 from src.datasets.pipeline import build_train_dataset as make_train_dataset
 from src.datasets.pipeline import iterate_test_batches, training_iterator
 from src.datasets.records import INFRARED, VISIBLE
-from src.datasets.dataset import reader_from_config
 from src.datasets.validation_split import hold_out_identities, validation_lists
 from src.engine.information_gap import InformationGapProbe, probe_records
 from src.evaluation.features import ImageFeatureExtractor

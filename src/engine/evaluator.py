@@ -8,7 +8,7 @@ the resolved config and the log (``eval.log``, appended) are written together.
 import json
 import os
 
-from src.datasets.dataset import reader_from_config, configured_test_options
+from src.datasets.dataset import configured_test_options, reader_from_config
 from src.engine.builders import feature_extractor, image_extractor
 from src.engine.mindir import mindir_pair
 from src.evaluation.features import FeatureTable, RecordingFeatureSource
