@@ -8,9 +8,11 @@
 A checkpoint is evaluated with the network described by the config (pass the training run's
 config.yaml); a MINDIR path names one of the pair export.py writes (NAME_visible.mindir,
 NAME_infrared.mindir). FILE.npz holds ``paths`` (image paths relative to data.data_path) and ``features`` (one row
-per path). ``{trial}`` in the file name is replaced by the trial number: RegDB trial k is
-evaluated with the checkpoint / features of the model trained on trial k (without ``{trial}`` only
-data.trial is evaluated). eval.direction "both" runs v2t and t2v (RegDB, LLCM).
+per path). ``{trial}`` in the file name is replaced by the trial number: where each trial has its
+own training split (RegDB), trial k is evaluated with the checkpoint / features of the model
+trained on trial k (without ``{trial}`` only data.trial is evaluated). eval.direction "both" runs
+v2t and t2v (datasets whose queries may be either modality: RegDB, LLCM). Settings a dataset
+does not read (eval.mode on RegDB, eval.direction on SYSU-MM01) must keep their defaults.
 ``--eval.save_features OUT.npz`` also writes the features a checkpoint or MINDIR gave (the
 format of ``--features``, plus each image's modality, pid, cam and the feature kind; RegDB:
 put ``{trial}`` in OUT for one file per trial).
@@ -22,6 +24,7 @@ import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
 from src.config import ConfigError, load_config, print_help_if_asked
+from src.datasets.dataset import configured_test_options
 from src.errors import report_and_exit_status, report_error
 from src.utils.run_log import start_logging
 
@@ -50,17 +53,13 @@ def expand_aliases(argv):
 
 def check_eval_options(cfg):
     """Raise ConfigError for settings that do not go together."""
-    if cfg.data.dataset == "sysu" and cfg.eval.direction != "v2t":
-        raise ConfigError("SYSU-MM01 queries are infrared images: eval.direction does not apply (leave it v2t)")
+    configured_test_options(cfg.data.dataset, cfg.eval)
     if not cfg.eval.features and not cfg.eval.checkpoint:
         raise ConfigError("set eval.features (a .npz of saved features: paths, features) or eval.checkpoint "
                           "(a network .ckpt or an exported .mindir)")
     if cfg.eval.save_features and cfg.eval.features:
         raise ConfigError("eval.save_features writes the features a checkpoint gives; with eval.features "
                           "they are already in a file")
-    if cfg.eval.rand_perm_cam and (cfg.data.dataset != "sysu" or cfg.eval.protocol != "official"):
-        raise ConfigError("eval.rand_perm_cam applies to SYSU-MM01's official protocol only "
-                          "(set --eval.protocol official, or leave rand_perm_cam empty)")
 
 
 def main(argv=None):

@@ -15,11 +15,12 @@ die_with_usage() {  # message, usage text
   exit 2
 }
 
+# The dataset names come from the dataset registry: each dataset declares its own.
 check_dataset() {  # name, usage
-  case "$1" in
-    sysu|regdb|llcm) ;;
-    *) die_with_usage "DATASET must be sysu, regdb or llcm (got '$1')" "$2" ;;
-  esac
+  local names
+  names="$(cd "$REPO_ROOT" && "$PYTHON" -c 'import src; from src.datasets.dataset import DATASETS
+print(", ".join(DATASETS.names()))')" || die_with_usage "$PYTHON could not list the registered datasets" "$2"
+  [[ ", $names, " == *", $1, "* ]] || die_with_usage "DATASET must be one of $names (got '$1')" "$2"
 }
 
 check_dir() {  # path, what, usage

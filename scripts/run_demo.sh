@@ -15,7 +15,7 @@ data_dir="${DEMO_DATA:-data/synthetic_sysu_demo}"
 config=(--config_path configs/demo.yaml --data.data_path "$data_dir" --output_dir "$run_dir" "$@")
 
 if [[ ! -d "$data_dir" ]]; then
-  "$PYTHON" -m src.datasets.synthetic --layout sysu --out "$data_dir" --ids "${DEMO_IDS:-400}" \
+  "$PYTHON" -m tools.synthetic_dataset --layout sysu --out "$data_dir" --ids "${DEMO_IDS:-400}" \
     --seed "${DEMO_SEED:-0}" --style "${DEMO_STYLE:-default}"
 else
   echo "using the existing dataset $data_dir (DEMO_IDS, DEMO_SEED and DEMO_STYLE apply only to a new one)"

@@ -28,7 +28,6 @@ DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
 
 CHOICES = {
     "device_target": ("CPU", "GPU", "Ascend"),
-    "data.dataset": ("sysu", "regdb", "llcm"),
     "data.epoch_definition": ("ids", "images"),
     "model.depth": (18, 34, 50),
     "model.last_stride": (1, 2),
@@ -44,7 +43,6 @@ CHOICES = {
     "eval.protocol": ("agw", "official"),
     "eval.shots": (1, 10),
     "eval.direction": ("v2t", "t2v", "both"),
-    "eval.distance": ("cosine", "euclidean", "inner_product"),
     "export.file_format": ("MINDIR", "ONNX"),
     "export.modality": ("visible", "infrared", "both"),
 }

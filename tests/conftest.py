@@ -9,7 +9,8 @@ if REPO_ROOT not in sys.path:
 
 import src  # noqa: E402,F401  (sets the oneDNN ISA variable)
 
-SHARED_DIR = os.path.join(os.path.dirname(REPO_ROOT), "shared")
+# Reference data from outside the project (the official SYSU-MM01 kit, the public code's metric cases).
+FIXTURES_DIR = os.path.join(REPO_ROOT, "tests", "fixtures")
 
 
 import pytest  # noqa: E402

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import eval as eval_entry
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 
 
 def results(output_dir):
@@ -29,7 +29,7 @@ def test_sysu_dump_round_trips_exactly(tiny_model, synthetic_sysu, tmp_path):
     reader = open_dataset("sysu", synthetic_sysu)
     expected = {}
     for trial in range(3):
-        lists = reader.test_lists(trial, mode="indoor")
+        lists = reader.test_lists(trial, reader.TestOptions(mode="indoor"))
         expected.update({record.path: record for record in lists.query + lists.gallery})
     assert sorted(paths) == sorted(expected)  # every image of the three trials, once
     # v has the last ResNet-18 stage's 8 x base width (8) = 64 channels, z 8 values

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from src.datasets.dataset import open_dataset
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
-from src.datasets.registry import open_dataset
 from src.evaluation.distances import l2_normalize, pairwise_distance
 from src.evaluation.features import FeatureTable, ImageFeatureExtractor, extract_features, mirror
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 from tools.hog_features import centred_gradients, evaluated_records, hog, l2_hys, orientation_votes
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,7 +82,7 @@ def test_features_file_covers_every_protocol_and_ranks_far_above_chance(syntheti
     with np.load(features) as content:
         paths, rows = content["paths"], content["features"]
     reader = open_dataset("sysu", synthetic_sysu)
-    assert sorted(paths) == sorted(record.path for record in evaluated_records(reader, "sysu"))
+    assert sorted(paths) == sorted(record.path for record in evaluated_records(reader))
     assert rows.shape == (len(paths), 7 * 3 * 36)
     for protocol, mode, shots in (("agw", "all", "1"), ("official", "indoor", "10")):
         output = tmp_path / f"eval_{protocol}"

@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+from src.config import ConfigError, load_config
+from src.datasets.dataset import DirectionOptions, configured_test_options
 from src.datasets.llcm import LLCM
 from src.datasets.records import INFRARED, VISIBLE
 
@@ -35,7 +37,7 @@ def test_train_records(synthetic_llcm):
     records = dataset.train_records()
     assert [r.path for r in records] == [path for path, _ in lines]
     assert [r.label for r in records] == [int(label) for _, label in lines]  # the writer's labels are id ranks
-    assert dataset.num_classes == 20 and dataset.evaluation_rule == "llcm" and dataset.test_trials == tuple(range(10))
+    assert dataset.num_classes == 20 and dataset.ranking_rule == "llcm" and dataset.test_trials == tuple(range(10))
     for r in records:
         assert r.cam == int(re.search(r"_c(\d\d)_", r.path).group(1)) and r.pid == int(r.path.split("/")[1])
         assert r.modality == (VISIBLE if r.path.startswith("vis/") else INFRARED)
@@ -55,7 +57,7 @@ def test_test_lists_match_public_draws(synthetic_llcm, direction, query_folder, 
             for cam in CAMS[gallery_folder]:
                 if os.path.isdir(os.path.join(synthetic_llcm, gallery_folder, "cam%d" % cam, "%04d" % pid)):
                     gallery.append(random.choice(_folder_paths(synthetic_llcm, gallery_folder, cam, pid)))
-        lists = dataset.test_lists(trial, direction=direction)
+        lists = dataset.test_lists(trial, DirectionOptions(direction=direction))
         assert [r.path for r in lists.query] == query
         assert [r.path for r in lists.gallery] == gallery
         for r in lists.query + lists.gallery:
@@ -66,12 +68,14 @@ def test_test_lists_match_public_draws(synthetic_llcm, direction, query_folder, 
 
 def test_arguments_and_bad_trees(synthetic_llcm, tmp_path):
     dataset = LLCM(synthetic_llcm)
-    for kwargs, message in (({"trial": 10}, "0..9"), ({"trial": 0, "mode": "indoor"}, "mode does not apply"),
-                            ({"trial": 0, "shots": 10}, "shots does not apply"),
-                            ({"trial": 0, "protocol": "official"}, "protocol does not apply"),
-                            ({"trial": 0, "direction": "x"}, "direction")):
-        with pytest.raises(ValueError, match=message):
-            dataset.test_lists(**kwargs)
+    with pytest.raises(ValueError, match="0..9"):
+        dataset.test_lists(10)
+    cfg = load_config(["--data.dataset", "llcm"])
+    for key, value in (("mode", "indoor"), ("shots", 10), ("protocol", "official")):
+        with pytest.raises(ConfigError, match=f"eval.{key} does not apply to llcm"):
+            configured_test_options("llcm", dict(cfg.eval, **{key: value}))
+    with pytest.raises(ValueError, match="direction"):
+        DirectionOptions("x")
     with pytest.raises(FileNotFoundError, match="absent"):
         LLCM(str(tmp_path / "absent"))
     root = shutil.copytree(synthetic_llcm, str(tmp_path / "llcm"))

@@ -4,7 +4,7 @@ folder, appended across runs."""
 import numpy as np
 
 import eval as eval_entry
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 from src.engine.logger import TrainingLogger
 from src.utils.run_log import attach_log_file, get_logger, start_logging
 from test_protocol import _all_test_records, _identity_features, _save_features

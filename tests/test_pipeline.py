@@ -6,10 +6,10 @@ import shutil
 import numpy as np
 import pytest
 
+from src.datasets.dataset import open_dataset
 from src.datasets.image_io import CorruptImageError, read_resized
 from src.datasets.pipeline import available_workers, build_train_dataset, iterate_test_batches, training_iterator
 from src.datasets.records import INFRARED, VISIBLE
-from src.datasets.registry import open_dataset
 from src.datasets.sampler import CrossModalitySampler
 from src.datasets.transforms import IMAGENET_MEAN, IMAGENET_STD, normalize
 

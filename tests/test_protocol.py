@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import eval as eval_entry
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import DirectionOptions, open_dataset
 from src.evaluation.features import FeatureTable
 from src.evaluation.protocol import run_protocol
 
@@ -28,7 +28,7 @@ def _random_features(records):
 def _all_test_records(reader, trials, **settings):
     records = {}
     for trial in trials:
-        lists = reader.test_lists(trial, **settings)
+        lists = reader.test_lists(trial, reader.TestOptions(**settings))
         for record in lists.query + lists.gallery:
             records[record.path] = record
     return list(records.values())
@@ -59,7 +59,7 @@ def test_sysu_perfect_features_score_one(synthetic_sysu, tmp_path, mode, protoco
     results = saved["results"]["v2t"]
     assert [entry["trial"] for entry in results["trials"]] == [0, 1, 2]
     for entry in results["trials"]:
-        lists = reader.test_lists(entry["trial"], **settings)
+        lists = reader.test_lists(entry["trial"], reader.TestOptions(**settings))
         assert (entry["num_query"], entry["num_gallery"]) == (len(lists.query), len(lists.gallery))
         assert 0 < entry["num_valid_queries"] <= entry["num_query"]
     assert results["mean"] == {"rank1": 1.0, "rank5": 1.0, "rank10": 1.0, "rank20": 1.0, "mAP": 1.0, "mINP": 1.0}
@@ -104,7 +104,7 @@ def test_regdb_trial_template_and_both_directions(synthetic_regdb, tmp_path):
         assert [entry["trial"] for entry in trials] == [1, 2]
         assert trials[1]["rank1"] == 1.0 and trials[1]["mAP"] == 1.0
         assert trials[0]["mAP"] < 0.7
-        lists = open_dataset("regdb", synthetic_regdb, trial=1).test_lists(1, direction=direction)
+        lists = open_dataset("regdb", synthetic_regdb, trial=1).test_lists(1, DirectionOptions(direction))
         assert trials[0]["num_query"] == len(lists.query) == trials[0]["num_valid_queries"]
         assert {record.modality for record in lists.query} == {"visible" if direction == "v2t" else "infrared"}
 

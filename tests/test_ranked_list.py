@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 from src.evaluation.features import write_feature_file
 from src.evaluation.metrics import kept_ranking
 from src.visualization.ranked_lists import FRAME, GAP, MATCH_COLOUR, MISMATCH_COLOUR, QUERY_COLOUR, QUERY_GAP
@@ -72,9 +72,9 @@ def test_frames_are_green_exactly_for_true_matches(pid_features, synthetic_sysu,
 def test_kept_ranking_applies_each_rule():
     distances = np.array([0.1, 0.2, 0.2, 0.05, 0.3])
     pids, cams = np.array([1, 2, 1, 3, 1]), np.array([2, 1, 3, 2, 1])
-    assert kept_ranking(distances, 1, pids, 3, cams, "sysu").tolist() == [1, 2, 4]  # cam2 gone, ties stable
-    assert kept_ranking(distances, 1, pids, 6, cams, "sysu").tolist() == [3, 0, 1, 2, 4]
-    assert kept_ranking(distances, 1, pids, 3, cams, "llcm").tolist() == [3, 0, 1, 4]  # same id and camera gone
+    assert kept_ranking(distances, 1, pids, 3, cams, rule="sysu").tolist() == [1, 2, 4]  # cam2 gone, ties stable
+    assert kept_ranking(distances, 1, pids, 6, cams, rule="sysu").tolist() == [3, 0, 1, 2, 4]
+    assert kept_ranking(distances, 1, pids, 3, cams, rule="llcm").tolist() == [3, 0, 1, 4]  # same id and camera gone
     assert kept_ranking(distances, 1, pids, rule="regdb").tolist() == [3, 0, 1, 2, 4]
 
 

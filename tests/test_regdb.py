@@ -5,8 +5,11 @@ import shutil
 
 import pytest
 
+from src.config import ConfigError, load_config
+from src.datasets.dataset import DirectionOptions, configured_test_options
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.regdb import RegDB
+from src.datasets.sysu import SYSUTestOptions
 
 
 def _idx(root, name):
@@ -26,16 +29,16 @@ def test_train_records_of_each_trial(synthetic_regdb):
         for r in records:
             assert r.pid == int(r.path.split("/")[1]) and r.label == train_ids.index(r.pid)
             assert (r.modality, r.cam) == ((VISIBLE, 1) if r.path.startswith("Visible/") else (INFRARED, 2))
-        assert dataset.evaluation_rule == "regdb" and dataset.test_trials == (trial,)
+        assert dataset.ranking_rule == "regdb" and dataset.test_trials == (trial,)
 
 
 def test_test_lists_both_directions(synthetic_regdb):
     dataset = RegDB(synthetic_regdb, trial=3)
     visible = _idx(synthetic_regdb, "test_visible_3.txt")
     thermal = _idx(synthetic_regdb, "test_thermal_3.txt")
-    v2t = dataset.test_lists(3, direction="v2t")
+    v2t = dataset.test_lists(3, DirectionOptions(direction="v2t"))
     assert [r.path for r in v2t.query] == visible and [r.path for r in v2t.gallery] == thermal
-    t2v = dataset.test_lists(3, direction="t2v")
+    t2v = dataset.test_lists(3, DirectionOptions(direction="t2v"))
     assert t2v.query == v2t.gallery and t2v.gallery == v2t.query
     assert {r.pid for r in v2t.query}.isdisjoint({r.pid for r in dataset.train_records()})
     assert all(r.label == -1 for r in v2t.query + v2t.gallery)
@@ -43,13 +46,14 @@ def test_test_lists_both_directions(synthetic_regdb):
 
 def test_arguments_that_do_not_apply(synthetic_regdb):
     dataset = RegDB(synthetic_regdb, trial=1)
-    for kwargs, message in (({"mode": "indoor"}, "mode does not apply to RegDB"),
-                            ({"protocol": "official"}, "protocol does not apply"),
-                            ({"shots": 10}, "shots does not apply"),
-                            ({"rand_perm_cam": "x.mat"}, "rand_perm_cam does not apply"),
-                            ({"direction": "i2v"}, "direction")):
-        with pytest.raises(ValueError, match=message):
-            dataset.test_lists(1, **kwargs)
+    with pytest.raises(ValueError, match="direction"):
+        DirectionOptions("i2v")
+    with pytest.raises(TypeError, match="RegDB test options must be DirectionOptions; got SYSUTestOptions"):
+        dataset.test_lists(1, SYSUTestOptions(mode="indoor"))
+    cfg = load_config(["--data.dataset", "regdb"])
+    for key, value in (("mode", "indoor"), ("protocol", "official"), ("shots", 10), ("rand_perm_cam", "x.mat")):
+        with pytest.raises(ConfigError, match=f"eval.{key} does not apply to regdb"):
+            configured_test_options("regdb", dict(cfg.eval, **{key: value}))
     with pytest.raises(ValueError, match="1..10"):
         dataset.test_lists(0)
     with pytest.raises(ValueError, match="1..10"):

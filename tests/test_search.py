@@ -9,7 +9,7 @@ from PIL import Image
 
 import eval as eval_entry
 import search
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 from src.engine.mindir import mindir_input_size
 from src.evaluation.features import FeatureTable
 from src.evaluation.metrics import kept_ranking

@@ -13,7 +13,7 @@ import scipy.io
 from PIL import Image
 
 from conftest import synthetic_root
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import open_dataset
 from src.datasets.synthetic import LAYOUTS, write_synthetic_dataset
 
 

@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 import scipy.io
 
-from conftest import SHARED_DIR
+from conftest import FIXTURES_DIR
+from src.datasets.dataset import DirectionOptions
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.synthetic import write_synthetic_sysu
-from src.datasets.sysu import SYSUMM01, read_rand_perm_cam
+from src.datasets.sysu import SYSUMM01, SYSUTestOptions, read_rand_perm_cam
 from src.utils.run_log import start_logging
 
-OFFICIAL_MAT = os.path.join(SHARED_DIR, "official_kit", "rand_perm_cam.mat")
+OFFICIAL_MAT = os.path.join(FIXTURES_DIR, "official_kit", "rand_perm_cam.mat")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_train_records(synthetic_sysu):
     dataset = SYSUMM01(root)
     train_ids = sorted(_ids(root, "train") + _ids(root, "val"))
     assert dataset.num_classes == len(train_ids) == 30
-    assert dataset.evaluation_rule == "sysu" and dataset.test_trials == tuple(range(10))
+    assert dataset.ranking_rule == "sysu" and dataset.test_trials == tuple(range(10))
     records = dataset.train_records()
     expected = {p for pid in train_ids for cam in range(1, 7) for p in _sorted_paths(root, cam, pid)}
     assert {r.path for r in records} == expected and len(records) == len(expected)
@@ -63,7 +64,7 @@ def test_agw_query_is_id_major(synthetic_sysu):
     for pid in sorted(_ids(root, "test")):
         expected += _sorted_paths(root, 3, pid) + _sorted_paths(root, 6, pid)
     for mode in ("all", "indoor"):
-        query = SYSUMM01(root).test_lists(0, mode=mode).query
+        query = SYSUMM01(root).test_lists(0, SYSUTestOptions(mode=mode)).query
         assert _paths(query) == expected
         assert all(r.modality == INFRARED and r.label == -1 for r in query)
 
@@ -86,7 +87,7 @@ def test_agw_single_shot_gallery_matches_seeded_public_draws(synthetic_sysu):
     for trial in range(10):
         galleries = {}
         for mode in ("all", "indoor"):
-            gallery = dataset.test_lists(trial, mode=mode, protocol="agw", shots=1).gallery
+            gallery = dataset.test_lists(trial, SYSUTestOptions(mode=mode, protocol="agw", shots=1)).gallery
             assert _paths(gallery) == _public_style_single_shot(synthetic_sysu, mode, trial)
             assert all(r.modality == VISIBLE and r.cam in (1, 2, 4, 5) for r in gallery)
             galleries[mode] = set(_paths(gallery))
@@ -115,7 +116,7 @@ def test_agw_multi_shot_is_numpy_choice_seeded_with_the_trial(large_folders):
                     paths = _sorted_paths(large_folders, cam, pid)
                     if paths:
                         expected += list(np.random.choice(paths, min(10, len(paths)), replace=False))
-            gallery = dataset.test_lists(trial, mode=mode, shots=10).gallery
+            gallery = dataset.test_lists(trial, SYSUTestOptions(mode=mode, shots=10)).gallery
             assert _paths(gallery) == expected
     assert any(len(_sorted_paths(large_folders, cam, pid)) > 10 for cam in (1, 2, 4, 5) for pid in range(1, 9))
 
@@ -137,20 +138,20 @@ def test_official_protocol_follows_the_mat(large_folders, shots):
     test_ids = sorted(_ids(large_folders, "test"))
     query = [p for cam in (3, 6) for pid in test_ids for p in _sorted_paths(large_folders, cam, pid)]
     for trial in (0, 9):
-        lists = {mode: dataset.test_lists(trial, mode=mode, protocol="official", shots=shots)
+        lists = {mode: dataset.test_lists(trial, SYSUTestOptions(mode=mode, protocol="official", shots=shots))
                  for mode in ("all", "indoor")}
         for mode in ("all", "indoor"):
             assert _paths(lists[mode].gallery) == _official_expected(large_folders, mat_path, mode, trial, shots)
             assert _paths(lists[mode].query) == query
         indoor_part = [r for r in lists["all"].gallery if r.cam in (1, 2)]
         assert lists["indoor"].gallery == indoor_part
-    explicit = dataset.test_lists(3, protocol="official", rand_perm_cam=mat_path)
-    assert explicit == dataset.test_lists(3, protocol="official")
+    explicit = dataset.test_lists(3, SYSUTestOptions(protocol="official", rand_perm_cam=mat_path))
+    assert explicit == dataset.test_lists(3, SYSUTestOptions(protocol="official"))
 
 
 def test_official_protocol_on_demo_tree(synthetic_sysu):
     mat_path = os.path.join(synthetic_sysu, "exp", "rand_perm_cam.mat")
-    gallery = SYSUMM01(synthetic_sysu).test_lists(2, protocol="official").gallery
+    gallery = SYSUMM01(synthetic_sysu).test_lists(2, SYSUTestOptions(protocol="official")).gallery
     assert _paths(gallery) == _official_expected(synthetic_sysu, mat_path, "all", 2, 1)
 
 
@@ -192,34 +193,38 @@ def test_official_mat_that_does_not_fit_the_tree(tree_copy):
         cells[cam - 1, 0][pid - 1, 0] = np.tile(np.arange(1, n + 2, dtype=np.uint8), (10, 1))
     _rewrite_mat(mat_path, grow)
     with pytest.raises(ValueError, match="does not fit"):
-        dataset.test_lists(0, protocol="official")
+        dataset.test_lists(0, SYSUTestOptions(protocol="official"))
 
     def repeat_an_index(cells):
         cells[cam - 1, 0][pid - 1, 0] = np.ones((10, n), dtype=np.uint8)
     _rewrite_mat(mat_path, repeat_an_index)
     with pytest.raises(ValueError, match="permutations"):
-        dataset.test_lists(0, protocol="official")
+        dataset.test_lists(0, SYSUTestOptions(protocol="official"))
 
     def truncate(cells):
         cells[cam - 1, 0] = cells[cam - 1, 0][:pid - 1]
     _rewrite_mat(mat_path, truncate)
     with pytest.raises(ValueError, match=f"camera {cam}, id {pid}.*only {pid - 1} id cells"):
-        dataset.test_lists(0, protocol="official")
+        dataset.test_lists(0, SYSUTestOptions(protocol="official"))
     with pytest.raises(FileNotFoundError, match="absent.mat"):
-        dataset.test_lists(0, protocol="official", rand_perm_cam=os.path.join(tree_copy, "absent.mat"))
+        dataset.test_lists(0, SYSUTestOptions(protocol="official",
+                                              rand_perm_cam=os.path.join(tree_copy, "absent.mat")))
 
 
 def test_arguments_that_do_not_apply(synthetic_sysu):
     dataset = SYSUMM01(synthetic_sysu)
-    for kwargs, message in (({"trial": 10}, "0..9"), ({"trial": 0, "mode": "outdoor"}, "mode"),
-                            ({"trial": 0, "protocol": "market"}, "protocol"), ({"trial": 0, "shots": 5}, "shots"),
-                            ({"trial": 0, "direction": "t2v"}, "direction does not apply"),
-                            ({"trial": 0, "rand_perm_cam": "x.mat"}, "official protocol only")):
+    with pytest.raises(ValueError, match="0..9"):
+        dataset.test_lists(10)
+    for kwargs, message in (({"mode": "outdoor"}, "mode"), ({"protocol": "market"}, "protocol"),
+                            ({"shots": 5}, "shots"), ({"rand_perm_cam": "x.mat"}, "official protocol only")):
         with pytest.raises(ValueError, match=message):
-            dataset.test_lists(**kwargs)
+            SYSUTestOptions(**kwargs)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'direction'"):
+        SYSUTestOptions(direction="t2v")
+    with pytest.raises(TypeError, match="SYSU-MM01 test options must be SYSUTestOptions; got DirectionOptions"):
+        dataset.test_lists(0, DirectionOptions("t2v"))
 
 
-@pytest.mark.skipif(not os.path.exists(OFFICIAL_MAT), reason="official kit's rand_perm_cam.mat not present")
 def test_real_official_kit_mat_structure():
     permutations = read_rand_perm_cam(OFFICIAL_MAT)
     assert [len(cells) for cells in permutations] == [333, 333, 533, 533, 533, 333]
@@ -269,6 +274,6 @@ def test_test_id_without_visible_images_gives_no_gallery_images(tree_copy, capsy
     assert _warnings(capsys) == [f"WARNING: SYSU-MM01 at {tree_copy}: test id {pid} has no visible images: it "
                                  f"gives no gallery images (looked in cam1/{pid:04d}, cam2/{pid:04d}, "
                                  f"cam4/{pid:04d}, cam5/{pid:04d})"]
-    lists = dataset.test_lists(2, mode="indoor")
+    lists = dataset.test_lists(2, SYSUTestOptions(mode="indoor"))
     assert _paths(lists.gallery) == _public_style_single_shot(tree_copy, "indoor", 2)
     assert all(r.pid != pid for r in lists.gallery) and any(r.pid == pid for r in lists.query)

@@ -4,8 +4,8 @@
 import pytest
 from conftest import hide_package
 
+from src.datasets.dataset import open_dataset
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
-from src.datasets.registry import open_dataset
 from tools import tsne
 
 
@@ -26,7 +26,7 @@ def test_identities_need_both_modalities_and_are_capped():
 
 def test_sysu_test_images_cover_every_query_and_both_modalities(synthetic_sysu):
     reader = open_dataset("sysu", synthetic_sysu)
-    images = tsne.images_of_test_ids(reader, "sysu", 0)
+    images = reader.every_test_record(0)
     paths = {r.path for r in images}
     assert {r.path for r in reader.test_lists(0).query} <= paths
     assert {r.path for r in reader.test_lists(0).gallery} <= paths

@@ -3,7 +3,7 @@
 import pytest
 
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord
-from src.engine.validation import hold_out_identities, validation_lists
+from src.datasets.validation_split import hold_out_identities, validation_lists
 
 
 def make_records(num_ids=20):

@@ -20,15 +20,17 @@ normalised (L2, clip at 0.2, L2 again). At 128 x 64 that is 15 x 7 blocks x 36 =
 values per image.
 
 Images covered: every image an evaluation of the dataset can request, taken from the
-dataset reader's own test lists. SYSU-MM01: the union over the 10 trials, both search modes,
-single- and multi-shot, of the AGW protocol's lists and, when its rand_perm_cam.mat is
-found (``<data_path>/exp/`` or ``--rand_perm_cam``), the official protocol's. RegDB: the test
-lists of ``--trial`` (with ``{trial}`` in ``--out``: one file per trial 1..10, which eval.py
-evaluates trial by trial). LLCM: the union over the 10 trials and both directions, i.e. every
-image of test_vis/ and test_nir/ of the test ids.
+dataset reader's own test lists: the union over its test trials and every test setting its
+options define (``every_test_record``). SYSU-MM01: both search modes, single- and multi-shot,
+the AGW protocol's lists and, when its rand_perm_cam.mat is found (``<data_path>/exp/`` or
+``--rand_perm_cam``), the official protocol's. Where each trial has its own training split
+(RegDB): the test lists of ``--trial`` (with ``{trial}`` in ``--out``: one file per trial,
+which eval.py evaluates trial by trial). LLCM: every image of test_vis/ and test_nir/ of the
+test ids.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -38,14 +40,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from src.datasets.image_io import CorruptImageError, map_images, read_resized  # noqa: E402
-from src.datasets.registry import DATASET_NAMES, open_dataset  # noqa: E402
+from src.datasets.dataset import DATASETS, dataset_class, open_dataset  # noqa: E402
 
 CELL = 8  # pixels per cell side
 BLOCK = 2  # cells per block side (blocks step by one cell)
 BINS = 9  # unsigned orientation bins over 0-180 degrees
 CLIP = 0.2  # L2-Hys clipping threshold
 TRIAL_PLACEHOLDER = "{trial}"
-REGDB_TRIALS = range(1, 11)
 LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601
 # Keeps an all-zero block (a flat image region) at zero instead of dividing by zero; small
 # against any real block norm (grey levels are 0..1, a cell sums 64 pixels).
@@ -144,25 +145,24 @@ def hog(images, cell=CELL, block=BLOCK, bins=BINS, clip=CLIP):
     return normalised.reshape(*images.shape[:-2], -1).astype(np.float32)
 
 
-def evaluated_records(reader, dataset, rand_perm_cam=None):
-    """Every test record any evaluation of ``reader`` can request, once each, in first-seen order.
+def with_overrides(options, overrides):
+    """``options`` with the fields named in ``overrides`` replaced, where it has them and accepts
+    the values (the official protocol takes a rand_perm_cam, the AGW one does not)."""
+    given = {name: value for name, value in overrides.items()
+             if name in {field.name for field in dataclasses.fields(options)}}
+    try:
+        return dataclasses.replace(options, **given)
+    except ValueError:
+        return options
 
-    SYSU-MM01: AGW lists of every trial, mode and shot count, and the official protocol's when
-    its mat exists. RegDB: the reader's trial, both directions. LLCM: every trial, both directions.
-    """
-    settings = []
-    for trial in reader.test_trials:
-        if dataset == "sysu":
-            mat = rand_perm_cam or os.path.join(reader.root, "exp", "rand_perm_cam.mat")
-            protocols = [("agw", None)] + ([("official", mat)] if os.path.isfile(mat) else [])
-            settings += [dict(trial=trial, mode=mode, shots=shots, protocol=protocol, rand_perm_cam=path)
-                         for mode in ("all", "indoor") for shots in (1, 10) for protocol, path in protocols]
-        else:
-            settings += [dict(trial=trial, direction=direction) for direction in ("v2t", "t2v")]
+
+def evaluated_records(reader, overrides=None):
+    """Every test record any evaluation of ``reader`` can request, once each, in first-seen order:
+    its test trials, every test setting, with the option values ``overrides`` where they apply."""
+    variants = [with_overrides(options, overrides or {}) for options in reader.TestOptions.variants()]
     records = {}
-    for setting in settings:
-        lists = reader.test_lists(**setting)
-        for record in lists.query + lists.gallery:
+    for trial in reader.test_trials:
+        for record in reader.every_test_record(trial, variants):
             records.setdefault(record.path, record)
     return list(records.values())
 
@@ -194,13 +194,15 @@ def write_features(out_path, paths, features, settings):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description="Write HOG features of a dataset's test images for eval.py --features.",
-        epilog="With '{trial}' in --out, RegDB gets one file per trial 1..10.")
-    parser.add_argument("--dataset", required=True, choices=DATASET_NAMES)
+        epilog="With '{trial}' in --out, a dataset whose trials each have their own training split (RegDB) "
+               "gets one file per trial.")
+    parser.add_argument("--dataset", required=True, choices=DATASETS.names())
     parser.add_argument("--data_path", required=True, help="dataset root in its original layout")
     parser.add_argument("--out", required=True, help="output .npz file")
     parser.add_argument("--height", type=int, default=128, help="resize height in pixels (multiple of 8)")
     parser.add_argument("--width", type=int, default=64, help="resize width in pixels (multiple of 8)")
-    parser.add_argument("--trial", type=int, default=1, help="RegDB split 1..10 whose test lists are covered")
+    parser.add_argument("--trial", type=int, default=1,
+                        help="the training / test split whose test lists are covered (RegDB: 1..10)")
     parser.add_argument("--rand_perm_cam", default=None,
                         help="SYSU-MM01 official protocol's mat, if not in <data_path>/exp/")
     parser.add_argument("--num_workers", type=int, default=2, help="image decoding threads")
@@ -211,15 +213,17 @@ def main(argv=None):
             parser.error(f"--{name} must be a multiple of {CELL} and at least {CELL * BLOCK}; got {size}")
     if not args.out.endswith(".npz"):
         parser.error(f"--out must name a .npz file; got {args.out}")
-    if args.rand_perm_cam and args.dataset != "sysu":
-        parser.error("--rand_perm_cam applies to SYSU-MM01 only")
+    dataset = dataset_class(args.dataset)
+    overrides = {"rand_perm_cam": args.rand_perm_cam} if args.rand_perm_cam else {}
+    if overrides and not any(with_overrides(options, overrides) != options for options in dataset.TestOptions.variants()):
+        parser.error(f"--rand_perm_cam does not apply to {args.dataset}")
     if args.rand_perm_cam and not os.path.isfile(args.rand_perm_cam):
         parser.error(f"--rand_perm_cam {args.rand_perm_cam} does not exist")
-    if args.dataset != "regdb" and (TRIAL_PLACEHOLDER in args.out or args.trial != 1):
-        parser.error("--trial and '{trial}' in --out apply to RegDB only (one model per split)")
+    if not dataset.trial_has_own_training_split and (TRIAL_PLACEHOLDER in args.out or args.trial != 1):
+        parser.error(f"--trial and '{{trial}}' in --out do not apply to {args.dataset} (one training split)")
 
-    if args.dataset == "regdb" and TRIAL_PLACEHOLDER in args.out:
-        trials = list(REGDB_TRIALS)
+    if dataset.trial_has_own_training_split and TRIAL_PLACEHOLDER in args.out:
+        trials = list(dataset.trials)
     else:
         trials = [args.trial]
     settings = {"descriptor": "HOG", "height": args.height, "width": args.width, "cell": CELL, "block": BLOCK,
@@ -228,12 +232,13 @@ def main(argv=None):
         out_path = args.out.replace(TRIAL_PLACEHOLDER, str(trial))
         try:
             reader = open_dataset(args.dataset, args.data_path, trial=trial)
-            records = evaluated_records(reader, args.dataset, args.rand_perm_cam)
+            records = evaluated_records(reader, overrides)
             paths = [record.path for record in records]
             features = hog_of_files(args.data_path, paths, args.height, args.width, args.num_workers)
         except (ValueError, FileNotFoundError) as error:
             raise SystemExit(f"error: {error}")
-        write_features(out_path, paths, features, dict(settings, trial=trial) if args.dataset == "regdb" else settings)
+        write_features(out_path, paths, features,
+                       dict(settings, trial=trial) if dataset.trial_has_own_training_split else settings)
         print(f"wrote HOG features of {len(paths)} images ({features.shape[1]} values each) to {out_path}")
     return 0
 

@@ -104,6 +104,7 @@ def ranked_row(label, query, gallery, distances, kept, root, topk):
 
 def main(argv=None):
     args, cfg = parse_command_line(sys.argv[1:] if argv is None else argv)
+    from src.datasets.dataset import configured_test_options
     from src.engine.evaluator import TRIAL_PLACEHOLDER, checkpoint_source, evaluation_trials, features_file_source
     from src.evaluation.metrics import kept_ranking, query_statistics
     from src.evaluation.protocol import query_gallery_distance
@@ -118,9 +119,8 @@ def main(argv=None):
     trials, reader_for = evaluation_trials(cfg, per_trial_models=TRIAL_PLACEHOLDER in template)
     trial = trials[0] if args.trial is None else args.trial
     reader = reader_for(trial)
-    lists = reader.test_lists(trial, mode=cfg.eval.mode, protocol=cfg.eval.protocol, shots=cfg.eval.shots,
-                              direction=cfg.eval.direction if cfg.eval.direction != "both" else "v2t",
-                              rand_perm_cam=cfg.eval.rand_perm_cam or None)
+    first_direction_options = next(iter(configured_test_options(cfg.data.dataset, cfg.eval).values()))
+    lists = reader.test_lists(trial, first_direction_options)
     source = source_for(trial)
     query_features = source.features_of(lists.query)
     gallery_features = source.features_of(lists.gallery)
@@ -128,11 +128,11 @@ def main(argv=None):
                                        cfg.eval.rerank)
     q_pids, g_pids = [r.pid for r in lists.query], [r.pid for r in lists.gallery]
     q_cams, g_cams = [r.cam for r in lists.query], [r.cam for r in lists.gallery]
-    rule = reader.evaluation_rule
-    stats = query_statistics(distances, q_pids, g_pids, q_cams, g_cams, rule)
+    rule = reader.ranking_rule
+    stats = query_statistics(distances, q_pids, g_pids, q_cams, g_cams, rule=rule)
     rows = []
     for kind, index in query_selection(args, lists.query, stats["ap"], stats["valid"]):
-        kept = kept_ranking(distances[index], q_pids[index], g_pids, q_cams[index], g_cams, rule)
+        kept = kept_ranking(distances[index], q_pids[index], g_pids, q_cams[index], g_cams, rule=rule)
         quality = f"AP {100 * stats['ap'][index]:.1f}%" if stats["valid"][index] else "no true match in the gallery"
         rows.append(ranked_row(f"{kind} query {index} ({lists.query[index].path}): {quality}", lists.query[index],
                                lists.gallery, distances[index], kept, cfg.data.data_path, args.topk))

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
-from src.datasets.registry import DATASET_NAMES  # noqa: E402
+from src.datasets.dataset import DATASETS  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
 
@@ -119,6 +119,14 @@ def split_arguments(argv, own_options=OWN_OPTIONS, reserved_keys=RESERVED_KEYS, 
             raise UsageError(f"--{key} is set by the {command} for each run; use {reserved_keys[key]}")
         overrides += [name, value]
     return dataset, data_path, own, overrides
+
+
+def check_dataset_and_data_path(dataset, data_path):
+    """Raise UsageError for a dataset that no part registered or a DATA_PATH that is not a folder."""
+    if dataset not in DATASETS.names():
+        raise UsageError(f"DATASET must be one of {', '.join(DATASETS.names())} (got '{dataset}')")
+    if not os.path.isdir(data_path):
+        raise UsageError(f"DATA_PATH '{data_path}' is not a folder")
 
 
 def read_row(rows_dir, number):
@@ -349,10 +357,7 @@ def last_line(log_path):
 def parse_command_line(argv):
     """The Ablation of a command line; raises UsageError."""
     dataset, data_path, own, overrides = split_arguments(argv)
-    if dataset not in DATASET_NAMES:
-        raise UsageError(f"DATASET must be {', '.join(DATASET_NAMES)} (got '{dataset}')")
-    if not os.path.isdir(data_path):
-        raise UsageError(f"DATA_PATH '{data_path}' is not a folder")
+    check_dataset_and_data_path(dataset, data_path)
     rows = parse_list(own.get("--rows", "1-12"), "--rows")
     outside = [row for row in rows if row not in ROW_NUMBERS]
     if outside:

@@ -28,11 +28,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
-from src.datasets.registry import DATASET_NAMES  # noqa: E402
 from src.visualization.extras import MissingExtraError, pyplot  # noqa: E402
 from tools.ablation_table import spread  # noqa: E402
 from tools.run_ablation import (DEFAULT_PRESET, RESERVED_KEYS, Ablation, AblationRun, UsageError,  # noqa: E402
-                                parse_list, parse_seeds, prepare_study, split_arguments)
+                                check_dataset_and_data_path, parse_list, parse_seeds, prepare_study,
+                                split_arguments)
 
 DEFAULT_Z_DIMS = "32,64,128,256,512"
 OWN_OPTIONS = ("--z_dims", "--seeds", "--preset", "--output_root")
@@ -143,10 +143,7 @@ def plot(summary, out_path, dpi=80):
 def parse_command_line(argv):
     """The ZDimSweep of a command line; raises UsageError."""
     dataset, data_path, own, overrides = split_arguments(argv, OWN_OPTIONS, RESERVED, command="z_dim sweep")
-    if dataset not in DATASET_NAMES:
-        raise UsageError(f"DATASET must be {', '.join(DATASET_NAMES)} (got '{dataset}')")
-    if not os.path.isdir(data_path):
-        raise UsageError(f"DATA_PATH '{data_path}' is not a folder")
+    check_dataset_and_data_path(dataset, data_path)
     z_dims = sorted(parse_list(own.get("--z_dims", DEFAULT_Z_DIMS), "--z_dims"))
     if min(z_dims) < 1:
         raise UsageError("--z_dims must be positive")

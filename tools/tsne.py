@@ -9,8 +9,9 @@ Draws one panel per branch and variable: the shared branch embeds both modalitie
 (paper Fig. 6), the visible- and infrared-specific branches their own modality (Fig. 5).
 Points are coloured by identity; visible images are circles, infrared ones triangles. Each
 variable is as at test time: v the BN-neck output and z the Gaussian's mean, each
-L2-normalised. ``--ids`` identities are drawn from the test identities with ``--seed``,
-with at most ``--per_id`` images per identity and modality (the first by path).
+L2-normalised. ``--ids`` identities are drawn with ``--seed`` from the test identities (the
+images any test setting of the reader's first test trial uses), with at most ``--per_id``
+images per identity and modality (the first by path).
 Needs requirements-extra.txt (matplotlib, scikit-learn); says how to install it when missing.
 """
 
@@ -25,17 +26,6 @@ import numpy as np  # noqa: E402
 from src.config import ConfigError, load_config  # noqa: E402
 from src.datasets.records import INFRARED, VISIBLE  # noqa: E402
 from src.visualization.extras import MissingExtraError, import_extra  # noqa: E402
-
-
-def images_of_test_ids(reader, dataset, trial):
-    """The test images ``trial`` offers: SYSU-MM01 queries and 10-shot gallery, RegDB / LLCM
-    the query sets of both directions (each holds all images of one modality)."""
-    if dataset == "sysu":
-        lists = reader.test_lists(trial, shots=10)
-        records = lists.query + lists.gallery
-    else:
-        records = reader.test_lists(trial, direction="v2t").query + reader.test_lists(trial, direction="t2v").query
-    return list({record.path: record for record in records}.values())
 
 
 def choose_records(records, num_ids, per_id, seed):
@@ -117,16 +107,15 @@ def main(argv=None):
     except MissingExtraError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from src.datasets.registry import open_dataset
+    from src.datasets.dataset import reader_from_config
     from src.engine.context import setup_context
     from src.models.network import build_network
     from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
     from src.visualization.embedding import plot_embeddings, tsne_2d
 
     setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
-    reader = open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
-    trial = cfg.data.trial if cfg.data.dataset == "regdb" else reader.test_trials[0]
-    records = choose_records(images_of_test_ids(reader, cfg.data.dataset, trial), args.ids, args.per_id, args.seed)
+    reader = reader_from_config(cfg.data)
+    records = choose_records(reader.every_test_record(reader.test_trials[0]), args.ids, args.per_id, args.seed)
     network = build_network(cfg.model, checkpoint_num_classes(cfg.eval.checkpoint))
     load_network_checkpoint(network, cfg.eval.checkpoint)
     network.set_train(False)

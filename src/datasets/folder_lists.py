@@ -1,6 +1,5 @@
-"""Helpers shared by the dataset readers: required paths, id files, image folders, the seeded
-one-image-per-folder gallery draw of the SYSU-MM01 and LLCM protocols, and the check that
-test-list settings which do not apply to a dataset keep their defaults."""
+"""Helpers shared by the dataset readers: required paths, id files, image folders and the seeded
+one-image-per-folder gallery draw of the SYSU-MM01 and LLCM protocols."""
 
 import os
 import random
@@ -73,13 +72,3 @@ def draw_one_per_folder(folders, trial):
     """
     generator = random.Random(trial)
     return [generator.choice(paths) for paths in folders]
-
-
-def require_defaults(dataset, settings):
-    """Raise ValueError when a test-list setting that does not apply to ``dataset`` is changed.
-
-    ``settings`` maps each such argument name to (given value, its default).
-    """
-    for name, (value, default) in settings.items():
-        if value != default:
-            raise ValueError(f"{name} does not apply to {dataset}; leave it at {default!r}; got {value!r}")

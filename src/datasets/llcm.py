@@ -14,33 +14,51 @@ Layout and protocol, as found in the public LLCM / DEEN (CVPR 2023) code:
   the sorted paths of each existing (id, camera) folder of the gallery modality, same walk.
 * Directions: the code's test_mode [2, 1] (visible queries, infrared gallery) is "v2t" here
   and [1, 2] (infrared queries, visible gallery) is "t2v".
-* Evaluation (not listed here): gallery images of the query's id *and* camera are removed.
+* Ranking rule ("llcm"): gallery images of the query's id *and* camera are dropped; the CMC
+  counts distinct identities.
 """
 
 import os
 import re
 
-from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, read_path_list, require_defaults,
-                                      require_path)
+from src.datasets.dataset import DATASETS, DirectionOptions, VIReIDDataset
+from src.datasets.folder_lists import draw_one_per_folder, list_images, read_id_line, read_path_list, require_path
+from src.datasets.ranking_rule import RANKING_RULES, RankingRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.errors import MalformedInputError
 
 TEST_CAMS = {VISIBLE: (1, 2, 3, 4, 5, 6, 7, 8, 9), INFRARED: (1, 2, 4, 5, 6, 7, 8, 9)}
 TEST_FOLDERS = {VISIBLE: "test_vis", INFRARED: "test_nir"}
 TRAIN_LISTS = {VISIBLE: "train_vis.txt", INFRARED: "train_nir.txt"}
-DIRECTIONS = {"v2t": (VISIBLE, INFRARED), "t2v": (INFRARED, VISIBLE)}
+MODALITIES_OF_DIRECTION = {"v2t": (VISIBLE, INFRARED), "t2v": (INFRARED, VISIBLE)}
 CAMERA_FIELD = re.compile(r"_c(\d+)_")
 
 
-class LLCM:
+@RANKING_RULES.register("llcm")
+class SameIdentityAndCameraRule(RankingRule):
+    """Gallery images of the query's identity and camera are dropped; the CMC counts identities."""
+
+    def keep(self, ranked_pids, ranked_cams, query_pids, query_cams):
+        return ~((ranked_pids == query_pids[:, None]) & (ranked_cams == query_cams[:, None]))
+
+
+@DATASETS.register("llcm")
+class LLCM(VIReIDDataset):
     """Reader of an LLCM tree at ``root``.
 
     Raises FileNotFoundError for a missing root, idx file, test folder or listed image and
     ValueError for malformed lines or an id without images of a modality it needs.
     """
 
-    evaluation_rule = "llcm"
-    test_trials = tuple(range(10))
+    title = "LLCM"
+    TestOptions = DirectionOptions
+    ranking_rule = "llcm"
+    trials = tuple(range(10))
+    standard_num_classes = 713
+
+    @classmethod
+    def from_config(cls, data_cfg):
+        return cls(data_cfg.data_path)
 
     def __init__(self, root):
         self.root = root
@@ -93,18 +111,10 @@ class LLCM:
     def _record(self, modality, cam, pid, name):
         return ImageRecord(f"{TEST_FOLDERS[modality]}/cam{cam}/{pid:04d}/{name}", pid, cam, modality)
 
-    def test_lists(self, trial, mode="all", protocol="agw", shots=1, direction="v2t", rand_perm_cam=None):
-        """Query and seeded single-shot gallery of ``trial`` (0..9) for ``direction`` "v2t"
-        (visible queries) or "t2v". ``mode``, ``protocol``, ``shots`` and ``rand_perm_cam`` are
-        SYSU-MM01 settings and only their defaults are accepted."""
-        if trial not in self.test_trials:
-            raise ValueError(f"LLCM trial must be one of 0..9; got {trial!r}")
-        if direction not in DIRECTIONS:
-            raise ValueError(f"LLCM direction must be 'v2t' or 't2v'; got {direction!r}")
-        require_defaults("LLCM (single-shot seeded galleries only)", {
-            "mode": (mode, "all"), "protocol": (protocol, "agw"), "shots": (shots, 1),
-            "rand_perm_cam": (rand_perm_cam, None)})
-        query_modality, gallery_modality = DIRECTIONS[direction]
+    def _test_lists(self, trial, options):
+        """Query and seeded single-shot gallery of ``trial`` (0..9) for ``options.direction``
+        "v2t" (visible queries) or "t2v"."""
+        query_modality, gallery_modality = MODALITIES_OF_DIRECTION[options.direction]
         query = [self._record(query_modality, cam, pid, name)
                  for pid in self.test_ids for cam in TEST_CAMS[query_modality]
                  for name in self._test_images[query_modality, cam, pid]]

@@ -4,7 +4,8 @@ On disk (DESIGN.md section 3): ``Visible/<id>/...``, ``Thermal/<id>/...`` (real 
 like ``Thermal/1/male_front_t_00007_1.bmp``) and ``idx/{train,test}_{visible,thermal}_{k}.txt``
 for k = 1..10, one ``relative/path label`` per line. Each trial splits the 412 ids half / half;
 a model is trained on trial k's training half and tested on the same trial's test half only,
-with every test image on both sides (no seeded gallery draw, no removal rule).
+with every test image on both sides (no seeded gallery draw). Ranking rule ("regdb"): nothing
+is dropped and the CMC counts images.
 
 The id is read from the ``<id>`` folder of each path; the label column of the idx files is not
 trusted (training labels are re-derived as the rank of the id). RegDB has one camera per
@@ -13,7 +14,9 @@ modality; its records carry camera 1 (visible) and camera 2 (thermal).
 
 import os
 
-from src.datasets.folder_lists import read_path_list, require_defaults, require_path
+from src.datasets.dataset import DATASETS, DirectionOptions, VIReIDDataset
+from src.datasets.folder_lists import read_path_list, require_path
+from src.datasets.ranking_rule import RANKING_RULES, KeepAllRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.errors import MalformedInputError
 
@@ -21,17 +24,28 @@ TRIALS = tuple(range(1, 11))
 MODALITY_FOLDERS = {VISIBLE: "Visible", INFRARED: "Thermal"}
 IDX_NAMES = {VISIBLE: "visible", INFRARED: "thermal"}
 CAMERAS = {VISIBLE: 1, INFRARED: 2}
-DIRECTIONS = ("v2t", "t2v")
+
+RANKING_RULES.register("regdb")(KeepAllRule)
 
 
-class RegDB:
+@DATASETS.register("regdb")
+class RegDB(VIReIDDataset):
     """Reader of a RegDB tree at ``root`` for training / test split ``trial`` (1..10).
 
     Raises FileNotFoundError for a missing root, modality folder, idx file or listed image,
     and ValueError for a malformed idx line or a training id missing a modality.
     """
 
-    evaluation_rule = "regdb"
+    title = "RegDB"
+    TestOptions = DirectionOptions
+    ranking_rule = "regdb"
+    trials = TRIALS
+    trial_has_own_training_split = True
+    standard_num_classes = 206
+
+    @classmethod
+    def from_config(cls, data_cfg):
+        return cls(data_cfg.data_path, trial=data_cfg.trial)
 
     def __init__(self, root, trial=1):
         if trial not in TRIALS:
@@ -53,10 +67,8 @@ class RegDB:
         self._train_records = [ImageRecord(path, pid, CAMERAS[modality], modality, labels[pid])
                                for modality in (VISIBLE, INFRARED) for pid, path in train[modality]]
 
-    @property
-    def test_trials(self):
-        """Only the reader's own trial: a RegDB model is tested on its own split."""
-        return (self.trial,)
+    def for_trial(self, trial):
+        return self if trial == self.trial else RegDB(self.root, trial=trial)
 
     @property
     def num_classes(self):
@@ -79,20 +91,12 @@ class RegDB:
         """Visible then thermal records of the trial's training half, in idx-file order."""
         return list(self._train_records)
 
-    def test_lists(self, trial, mode="all", protocol="agw", shots=1, direction="v2t", rand_perm_cam=None):
+    def _test_lists(self, trial, options):
         """Query and gallery of ``trial``'s test half: visible to thermal ("v2t") or the
-        transposed problem ("t2v"). ``mode``, ``protocol``, ``shots`` and ``rand_perm_cam``
-        are SYSU-MM01 settings and only their defaults are accepted."""
-        if trial not in TRIALS:
-            raise ValueError(f"RegDB trial must be one of 1..10; got {trial!r}")
-        if direction not in DIRECTIONS:
-            raise ValueError(f"RegDB direction must be 'v2t' or 't2v'; got {direction!r}")
-        require_defaults("RegDB (every test image is used)", {
-            "mode": (mode, "all"), "protocol": (protocol, "agw"), "shots": (shots, 1),
-            "rand_perm_cam": (rand_perm_cam, None)})
+        transposed problem ("t2v")."""
         sides = {modality: [ImageRecord(path, pid, CAMERAS[modality], modality)
                             for pid, path in self._read_idx("test", modality, trial)]
                  for modality in MODALITY_FOLDERS}
-        if direction == "v2t":
+        if options.direction == "v2t":
             return TestLists(sides[VISIBLE], sides[INFRARED])
         return TestLists(sides[INFRARED], sides[VISIBLE])

@@ -44,12 +44,11 @@ the other (``style=`` of the writers, ``--style`` on the command line):
   white-hot on odd and black-hot on even camera numbers, blurred, with column fixed-pattern
   noise, and garment textures shown through emissivity with their own (signed) contrast.
 
-Command line::
+Command line (``tools/synthetic_dataset.py``)::
 
-    python -m src.datasets.synthetic --layout sysu --out data/synthetic_sysu [--ids 40] [--style alternative]
+    python -m tools.synthetic_dataset --layout sysu --out data/synthetic_sysu [--ids 40] [--style alternative]
 """
 
-import argparse
 import colorsys
 import io
 import os
@@ -752,23 +751,3 @@ def write_synthetic_dataset(layout, out_dir, num_ids=None, seed=0, height=128, w
         raise FileExistsError(f"synthetic dataset folder {out_dir} exists and is not empty")
     num_ids = DEFAULT_NUM_IDS[layout] if num_ids is None else num_ids
     return writers[layout](out_dir, num_ids=num_ids, seed=seed, height=height, width=width, style=style)
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Write a small synthetic visible-infrared re-id dataset.")
-    parser.add_argument("--layout", required=True, choices=LAYOUTS)
-    parser.add_argument("--out", required=True, help="output folder (must be absent or empty)")
-    parser.add_argument("--ids", type=int, default=None, help="number of identities (default: layout's demo size)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--height", type=int, default=128)
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--style", default="default", choices=tuple(STYLES),
-                        help="rendering: 'alternative' draws differently on purpose, to check generalisation")
-    args = parser.parse_args(argv)
-    root = write_synthetic_dataset(args.layout, args.out, num_ids=args.ids, seed=args.seed,
-                                   height=args.height, width=args.width, style=args.style)
-    print(f"wrote synthetic {args.layout} dataset ({args.style} style) to {root}")
-
-
-if __name__ == "__main__":
-    main()

@@ -21,15 +21,19 @@ Protocols (facts from the public code and the official kit):
 * ``official`` gallery: trial t takes row t of the mat's 10 x n permutation of each
   (camera, id) folder, the first 1 (single-shot) or first 10 (multi-shot) entries, index k
   meaning file ``%04d.jpg % k``; order camera-major (camera, then id).
+* Ranking rule ("sysu"): a camera-3 query drops every camera-2 gallery image (same room),
+  whatever its identity; camera-6 queries drop nothing. The CMC counts distinct identities.
 """
 
+import dataclasses
 import os
 
 import numpy as np
 import scipy.io
 
-from src.datasets.folder_lists import (draw_one_per_folder, list_images, read_id_line, require_defaults,
-                                      require_path)
+from src.datasets.dataset import DATASETS, VIReIDDataset
+from src.datasets.folder_lists import draw_one_per_folder, list_images, read_id_line, require_path
+from src.datasets.ranking_rule import RANKING_RULES, RankingRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.errors import MalformedInputError
 from src.utils.run_log import get_logger
@@ -40,9 +44,54 @@ GALLERY_CAMS = {"all": (1, 2, 4, 5), "indoor": (1, 2)}
 PROTOCOLS = ("agw", "official")
 SHOTS = (1, 10)
 NUM_CAMS = 6
+# Infrared camera 3 and visible camera 2 share a room.
+SAME_ROOM_QUERY_CAM = 3
+SAME_ROOM_GALLERY_CAM = 2
 
 
-class SYSUMM01:
+@RANKING_RULES.register("sysu")
+class SameRoomRule(RankingRule):
+    """A camera-3 query drops the camera-2 gallery images; the CMC counts identities."""
+
+    def keep(self, ranked_pids, ranked_cams, query_pids, query_cams):
+        same_room = (query_cams == SAME_ROOM_QUERY_CAM)[:, None] & (ranked_cams == SAME_ROOM_GALLERY_CAM)
+        return ~same_room
+
+
+@dataclasses.dataclass(frozen=True)
+class SYSUTestOptions:
+    """SYSU-MM01 test settings.
+
+    ``mode`` "all" or "indoor" (gallery cameras); ``protocol`` "agw" or "official";
+    ``shots`` 1 or 10 gallery images per (id, camera); ``rand_perm_cam`` the official kit's
+    mat (empty: ``<root>/exp/rand_perm_cam.mat``; official protocol only).
+    """
+
+    mode: str = "all"
+    protocol: str = "agw"
+    shots: int = 1
+    rand_perm_cam: str = ""
+
+    def __post_init__(self):
+        if self.mode not in GALLERY_CAMS:
+            raise ValueError(f"SYSU-MM01 mode must be 'all' or 'indoor'; got {self.mode!r}")
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(f"SYSU-MM01 protocol must be 'agw' or 'official'; got {self.protocol!r}")
+        if self.shots not in SHOTS:
+            raise ValueError(f"SYSU-MM01 shots must be 1 or 10; got {self.shots!r}")
+        if self.rand_perm_cam and self.protocol != "official":
+            raise ValueError("rand_perm_cam applies to the official protocol only; got it with protocol "
+                             f"{self.protocol!r}")
+
+    @classmethod
+    def variants(cls):
+        """Both modes, both shot counts, AGW then official (with the mat at its default place)."""
+        return tuple(cls(mode=mode, shots=shots, protocol=protocol)
+                     for mode in GALLERY_CAMS for shots in SHOTS for protocol in PROTOCOLS)
+
+
+@DATASETS.register("sysu")
+class SYSUMM01(VIReIDDataset):
     """Reader of a SYSU-MM01 tree at ``root``.
 
     Training uses the train + val ids (labels 0..C-1 by rank of the id). Raises
@@ -52,8 +101,15 @@ class SYSUMM01:
     and the gallery draws of the other ids are unchanged.
     """
 
-    evaluation_rule = "sysu"
-    test_trials = tuple(range(10))
+    title = "SYSU-MM01"
+    TestOptions = SYSUTestOptions
+    ranking_rule = "sysu"
+    trials = tuple(range(10))
+    standard_num_classes = 395
+
+    @classmethod
+    def from_config(cls, data_cfg):
+        return cls(data_cfg.data_path)
 
     def __init__(self, root):
         self.root = root
@@ -110,29 +166,12 @@ class SYSUMM01:
                     records.extend(self._record(cam, pid, name, label) for name in self._images[cam, pid])
         return records
 
-    def test_lists(self, trial, mode="all", protocol="agw", shots=1, direction="v2t", rand_perm_cam=None):
-        """Query (infrared) and gallery (visible) of one trial, in the protocol's order.
-
-        ``trial`` in 0..9; ``mode`` "all" or "indoor"; ``protocol`` "agw" or "official";
-        ``shots`` 1 or 10; ``rand_perm_cam`` the official kit's mat (default
-        ``<root>/exp/rand_perm_cam.mat``; official protocol only). ``direction`` does not
-        apply (SYSU-MM01 queries are infrared), so only its default is accepted.
-        """
-        if trial not in self.test_trials:
-            raise ValueError(f"SYSU-MM01 trial must be one of 0..9; got {trial!r}")
-        if mode not in GALLERY_CAMS:
-            raise ValueError(f"SYSU-MM01 mode must be 'all' or 'indoor'; got {mode!r}")
-        if protocol not in PROTOCOLS:
-            raise ValueError(f"SYSU-MM01 protocol must be 'agw' or 'official'; got {protocol!r}")
-        if shots not in SHOTS:
-            raise ValueError(f"SYSU-MM01 shots must be 1 or 10; got {shots!r}")
-        require_defaults("SYSU-MM01 (its queries are infrared, its gallery visible)", {"direction": (direction, "v2t")})
-        if protocol == "agw":
-            if rand_perm_cam is not None:
-                raise ValueError("rand_perm_cam applies to the official protocol only; got it with protocol 'agw'")
-            return TestLists(self._agw_query(), self._agw_gallery(trial, mode, shots))
-        mat_path = rand_perm_cam or os.path.join(self.root, "exp", "rand_perm_cam.mat")
-        return TestLists(self._official_query(), self._official_gallery(trial, mode, shots, mat_path))
+    def _test_lists(self, trial, options):
+        """Query (infrared) and gallery (visible) of ``trial`` (0..9) under ``options``."""
+        if options.protocol == "agw":
+            return TestLists(self._agw_query(), self._agw_gallery(trial, options.mode, options.shots))
+        mat_path = options.rand_perm_cam or os.path.join(self.root, "exp", "rand_perm_cam.mat")
+        return TestLists(self._official_query(), self._official_gallery(trial, options.mode, options.shots, mat_path))
 
     def _agw_query(self):
         return [self._record(cam, pid, name)

@@ -8,23 +8,22 @@ import os
 
 import numpy as np
 
+from src.datasets.dataset import reader_from_config
 from src.datasets.pipeline import build_train_dataset as make_train_dataset
 from src.datasets.pipeline import iterate_test_batches, training_iterator
 from src.datasets.records import INFRARED, VISIBLE
-from src.datasets.registry import open_dataset
+from src.datasets.validation_split import hold_out_identities, validation_lists
 from src.engine.information_gap import InformationGapProbe, probe_records
-from src.engine.validation import hold_out_identities, validation_lists
 from src.evaluation.features import ImageFeatureExtractor
-from src.evaluation.metrics import evaluate
-from src.evaluation.protocol import query_gallery_distance
+from src.evaluation.protocol import run_protocol
 from src.losses.objective import build_objective as make_objective
 from src.models.network import InferenceNetwork
 from src.models.network import build_network as make_network
 
 
 def build_reader(cfg):
-    """The dataset reader (RegDB: the training split of ``data.trial``)."""
-    return open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
+    """The dataset reader (where each trial has its own training split: ``data.trial``'s)."""
+    return reader_from_config(cfg.data)
 
 
 def cache_dir(cfg):
@@ -87,14 +86,13 @@ def feature_extractor(cfg, network):
 
 
 def validate(cfg, network, reader, records):
-    """Rank-1 / mAP on the held-out training identities (infrared queries, visible gallery)."""
-    lists = validation_lists(records)
+    """The held-out training identities (infrared queries, visible gallery) evaluated as one
+    trial of the protocol, under the dataset's ranking rule: ``run_protocol``'s entry of that
+    trial (``cmc``, ``rank1``, ``mAP``, ...)."""
     source = feature_extractor(cfg, network)
-    distance = query_gallery_distance(source.features_of(lists.query), source.features_of(lists.gallery),
-                                      cfg.eval.distance, cfg.eval.normalize)
-    return evaluate(distance, [r.pid for r in lists.query], [r.pid for r in lists.gallery],
-                    [r.cam for r in lists.query], [r.cam for r in lists.gallery],
-                    rule=reader.evaluation_rule, max_rank=cfg.eval.max_rank)
+    result = run_protocol({0: validation_lists(records)}, lambda trial: source, reader.ranking_rule,
+                          distance=cfg.eval.distance, normalize=cfg.eval.normalize, max_rank=cfg.eval.max_rank)
+    return result["trials"][0]
 
 
 def build_gap_probe(cfg, records):

@@ -8,7 +8,7 @@ the resolved config and the log (``eval.log``, appended) are written together.
 import json
 import os
 
-from src.datasets.registry import open_dataset
+from src.datasets.dataset import configured_test_options, reader_from_config
 from src.engine.builders import feature_extractor, image_extractor
 from src.engine.mindir import mindir_pair
 from src.evaluation.features import FeatureTable, RecordingFeatureSource
@@ -28,10 +28,6 @@ def resolve_trial_path(template, trial):
     return template.replace(TRIAL_PLACEHOLDER, str(trial))
 
 
-def _directions(cfg):
-    return ("v2t", "t2v") if cfg.eval.direction == "both" else (cfg.eval.direction,)
-
-
 def _log(line):
     get_logger().info(line)
 
@@ -39,27 +35,28 @@ def _log(line):
 def evaluation_trials(cfg, per_trial_models, log=_log):
     """Trial numbers to evaluate and a function trial -> dataset reader.
 
-    RegDB: trials 1..eval.trials when every trial has its own model (``per_trial_models``),
-    else data.trial alone (a model is only tested on its own split). SYSU-MM01 / LLCM: the
-    first eval.trials gallery draws of one reader.
+    A dataset whose trials each have their own training split (RegDB): trials
+    1..eval.trials when every trial has its own model (``per_trial_models``), else the
+    configured reader's own trial alone (a model is only tested on its own split). Other
+    datasets: the first eval.trials trials of one reader.
     """
-    if cfg.data.dataset == "regdb":
-        if per_trial_models:
-            trials = list(range(1, cfg.eval.trials + 1))
-        else:
-            trials = [cfg.data.trial]
-            if cfg.eval.trials > 1:
-                log(f"RegDB: one model per trial and no '{TRIAL_PLACEHOLDER}' in the path, so only data.trial "
-                    f"{cfg.data.trial} is evaluated (eval.trials {cfg.eval.trials} needs '{TRIAL_PLACEHOLDER}')")
-        readers = {}
+    reader = reader_from_config(cfg.data)
+    if not reader.trial_has_own_training_split:
+        return list(reader.test_trials[:cfg.eval.trials]), lambda trial: reader
+    if per_trial_models:
+        trials = list(reader.trials[:cfg.eval.trials])
+    else:
+        trials = list(reader.test_trials)
+        if cfg.eval.trials > 1:
+            log(f"{reader.title}: one model per trial and no '{TRIAL_PLACEHOLDER}' in the path, so only data.trial "
+                f"{trials[0]} is evaluated (eval.trials {cfg.eval.trials} needs '{TRIAL_PLACEHOLDER}')")
+    readers = {}
 
-        def reader_for(trial):
-            if trial not in readers:
-                readers[trial] = open_dataset("regdb", cfg.data.data_path, trial=trial)
-            return readers[trial]
-        return trials, reader_for
-    reader = open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
-    return list(reader.test_trials[:cfg.eval.trials]), lambda trial: reader
+    def reader_for(trial):
+        if trial not in readers:
+            readers[trial] = reader.for_trial(trial)
+        return readers[trial]
+    return trials, reader_for
 
 
 def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=_log):
@@ -71,22 +68,21 @@ def run_evaluation(cfg, feature_source_for_trial, per_trial_models, log=_log):
             ((N, D) features in record order): a ``FeatureTable`` or an
             ``ImageFeatureExtractor``. Return the same object for every trial when one model
             serves all trials, so each image's features are computed once.
-        per_trial_models: whether each trial has its own model (RegDB ``{trial}`` paths).
+        per_trial_models: whether each trial has its own model (``{trial}`` in the path; for
+            datasets whose trials each have their own training split).
         log: callable taking a line of progress.
     Returns:
-        dict direction -> ``run_protocol`` result; also written to
+        dict direction -> ``run_protocol`` result (the directions of
+        ``configured_test_options``); also written to
         <output_dir>/eval_results.json with the resolved config in <output_dir>/eval_config.yaml
         and the log so far appended to <output_dir>/eval.log.
     """
+    options_of_direction = configured_test_options(cfg.data.dataset, cfg.eval)
     trials, reader_for = evaluation_trials(cfg, per_trial_models, log)
-    rand_perm_cam = cfg.eval.rand_perm_cam or None
+    rule = reader_for(trials[0]).ranking_rule
     runs = {}
-    for direction in _directions(cfg):
-        trial_lists = {trial: reader_for(trial).test_lists(trial, mode=cfg.eval.mode, protocol=cfg.eval.protocol,
-                                                           shots=cfg.eval.shots, direction=direction,
-                                                           rand_perm_cam=rand_perm_cam)
-                       for trial in trials}
-        rule = reader_for(trials[0]).evaluation_rule
+    for direction, options in options_of_direction.items():
+        trial_lists = {trial: reader_for(trial).test_lists(trial, options) for trial in trials}
         runs[direction] = run_protocol(trial_lists, feature_source_for_trial, rule, distance=cfg.eval.distance,
                                        normalize=cfg.eval.normalize, rerank=cfg.eval.rerank,
                                        max_rank=cfg.eval.max_rank, log=log)

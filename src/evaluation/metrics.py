@@ -1,14 +1,10 @@
-"""Ranking metrics of visible-infrared re-id: CMC, mAP and mINP under each dataset's rule.
+"""Ranking metrics of visible-infrared re-id: CMC, mAP and mINP under a protocol's ranking rule.
 
-The rules follow the public reference code of the SYSU-MM01 / RegDB / LLCM protocols
-(DESIGN.md section 3), checked value for value against ``fixtures/protocol_reference``:
-
-- ``"sysu"``: a camera-3 query drops every camera-2 gallery image (same room), whatever its
-  identity; camera-6 queries drop nothing. The CMC counts distinct identities: in the kept
-  ranking only the first image of each identity is kept.
-- ``"llcm"``: gallery images with the query's identity and camera are dropped; CMC over
-  distinct identities as for SYSU.
-- ``"regdb"``: nothing is dropped; plain CMC over images.
+The rule (``src.datasets.ranking_rule``; each dataset names its own) says which gallery images
+a query's ranking drops and whether the CMC counts distinct identities (in the kept ranking
+only the first image of each identity takes a rank) or images. The built-in rules follow the
+public reference code of the SYSU-MM01 / RegDB / LLCM protocols (DESIGN.md section 3),
+checked value for value against ``tests/fixtures/protocol_reference``.
 
 In every rule mAP is the ordinary average precision and mINP = (number of true matches) /
 (rank of the last one), both over the kept (not identity de-duplicated) ranking. Queries with
@@ -27,10 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-RULES = ("sysu", "regdb", "llcm")
-# SYSU-MM01: infrared camera 3 and visible camera 2 share a room.
-_SYSU_SAME_ROOM_QUERY_CAM = 3
-_SYSU_SAME_ROOM_GALLERY_CAM = 2
+from src.datasets.ranking_rule import ranking_rule
 
 
 def _as_vector(values, name, length):
@@ -40,22 +33,12 @@ def _as_vector(values, name, length):
     return array
 
 
-def _keep_mask(rule, sorted_pids, sorted_cams, q_pids, q_cams):
-    """(c, G) booleans: which gallery positions of each ranked row survive the rule."""
-    if rule == "regdb":
-        return np.ones(sorted_pids.shape, dtype=bool)
-    if rule == "sysu":
-        same_room = (q_cams == _SYSU_SAME_ROOM_QUERY_CAM)[:, None] & (sorted_cams == _SYSU_SAME_ROOM_GALLERY_CAM)
-        return ~same_room
-    return ~((sorted_pids == q_pids[:, None]) & (sorted_cams == q_cams[:, None]))
-
-
 def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id_starts, rule, q_index):
     """Per-query AP, INP, hit rank and identities left for one block of query rows.
 
     Returns a dict of (c,) arrays: ``valid``; ``ap`` and ``inp`` (float64, meaningful where
     valid); ``hit_rank`` (0-based rank of the first true match in the CMC's ranking: over
-    identities for sysu/llcm, over images for regdb); ``ids_left`` (distinct identities kept).
+    identities or images, as the ``RankingRule`` counts); ``ids_left`` (distinct identities kept).
     """
     order = np.argsort(distmat[q_index], axis=1, kind="stable")
     sorted_pid_index = g_pid_index[order]
@@ -63,7 +46,7 @@ def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id
     matches = sorted_pid_index == query_pid_index[:, None]
     sorted_cams = None if g_cams is None else g_cams[order]
     query_cams = None if q_cams is None else q_cams[q_index]
-    keep = _keep_mask(rule, sorted_pid_index, sorted_cams, query_pid_index, query_cams)
+    keep = rule.keep(sorted_pid_index, sorted_cams, query_pid_index, query_cams)
     kept_matches = matches & keep
 
     num_relevant = kept_matches.sum(axis=1)
@@ -78,7 +61,7 @@ def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id
 
     num_rows, num_gallery = order.shape
     first_hit_position = np.where(valid, kept_matches.argmax(axis=1), num_gallery)
-    if rule == "regdb":
+    if not rule.counts_identities:
         hit_rank = kept_rank[np.arange(num_rows), np.minimum(first_hit_position, num_gallery - 1)] - 1
         ids_left = np.full(num_rows, num_gallery)
     else:
@@ -95,37 +78,35 @@ def _chunk_statistics(distmat, q_pids, q_cams, g_pid_index, g_cams, id_order, id
     return {"valid": valid, "ap": ap, "inp": inp, "hit_rank": hit_rank, "ids_left": ids_left}
 
 
-def kept_ranking(distances, q_pid, g_pids, q_cam=None, g_cams=None, rule="sysu"):
+def kept_ranking(distances, q_pid, g_pids, q_cam=None, g_cams=None, *, rule):
     """Gallery indices of one query in rank order, without those the rule drops.
 
     Args:
         distances: (G,) distances of the query to the gallery.
         q_pid, q_cam: the query's identity and camera; g_pids, g_cams: (G,) of the gallery.
-        rule: "sysu", "regdb" or "llcm" (see the module docstring).
+        rule: a RankingRule or the name of a registered one.
     Returns:
         (K,) int64 indices into the gallery, K <= G: the ranking AP is computed on (stable
         sort; not identity de-duplicated).
     """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    rule = ranking_rule(rule)
     order = np.argsort(np.asarray(distances), kind="stable")
-    sorted_cams = None if rule == "regdb" else np.asarray(g_cams)[order][None, :]
-    keep = _keep_mask(rule, np.asarray(g_pids)[order][None, :], sorted_cams, np.array([q_pid]), np.array([q_cam]))
+    sorted_cams = np.asarray(g_cams)[order][None, :] if rule.needs_cameras else None
+    keep = rule.keep(np.asarray(g_pids)[order][None, :], sorted_cams, np.array([q_pid]), np.array([q_cam]))
     return order[keep[0]]
 
 
-def query_statistics(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", chunk_size=256,
+def query_statistics(distmat, q_pids, g_pids, q_cams=None, g_cams=None, *, rule, chunk_size=256,
                      num_threads=None):
-    """Per-query figures of a query x gallery distance matrix under a dataset's rule.
+    """Per-query figures of a query x gallery distance matrix under a ranking rule.
 
     Arguments as ``evaluate``. Returns a dict of (Q,) arrays: ``valid`` (a true match is left
     in the gallery), ``ap`` and ``inp`` (meaningful where valid), ``hit_rank`` (0-based rank
-    of the first true match in the CMC's ranking: over identities for sysu / llcm, over images
-    for regdb) and ``ids_left`` (distinct identities kept).
+    of the first true match in the CMC's ranking: over identities or images, as the rule
+    counts) and ``ids_left`` (distinct identities kept).
     Raises ValueError for bad shapes, an unknown rule, missing cameras or non-finite distances.
     """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    rule = ranking_rule(rule)
     distmat = np.asarray(distmat)
     if distmat.ndim != 2 or 0 in distmat.shape:
         raise ValueError(f"distmat must be a non-empty (num_query, num_gallery) matrix, got shape {distmat.shape}")
@@ -136,9 +117,9 @@ def query_statistics(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sy
     num_query, num_gallery = distmat.shape
     q_pids = _as_vector(q_pids, "q_pids", num_query)
     g_pids = _as_vector(g_pids, "g_pids", num_gallery)
-    if rule != "regdb":
+    if rule.needs_cameras:
         if q_cams is None or g_cams is None:
-            raise ValueError(f"the {rule!r} rule needs q_cams and g_cams")
+            raise ValueError(f"the ranking rule {type(rule).__name__} needs q_cams and g_cams")
         q_cams = _as_vector(q_cams, "q_cams", num_query)
         g_cams = _as_vector(g_cams, "g_cams", num_gallery)
     else:
@@ -166,15 +147,15 @@ def query_statistics(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sy
     return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
 
 
-def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max_rank=20,
+def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, *, rule, max_rank=20,
              chunk_size=256, num_threads=None):
     """CMC, mAP and mINP of a query x gallery distance matrix (smaller = more similar).
 
     Args:
         distmat: (Q, G) distances, any float dtype; used as given (never recomputed).
         q_pids, g_pids: (Q,) and (G,) identities.
-        q_cams, g_cams: (Q,) and (G,) camera numbers; required by the "sysu" and "llcm" rules.
-        rule: "sysu", "regdb" or "llcm" (see the module docstring).
+        q_cams, g_cams: (Q,) and (G,) camera numbers; required by rules that read cameras.
+        rule: a RankingRule or the name of a registered one (a dataset's ``ranking_rule``).
         max_rank: longest CMC rank reported.
         chunk_size: query rows ranked at a time (bounds memory to a few (chunk, G) arrays).
         num_threads: threads ranking chunks in parallel (default: available cores, at most 4).
@@ -188,7 +169,8 @@ def evaluate(distmat, q_pids, g_pids, q_cams=None, g_cams=None, rule="sysu", max
     """
     if int(max_rank) < 1:
         raise ValueError(f"max_rank must be at least 1, got {max_rank}")
-    stats = query_statistics(distmat, q_pids, g_pids, q_cams, g_cams, rule, chunk_size, num_threads)
+    stats = query_statistics(distmat, q_pids, g_pids, q_cams, g_cams, rule=rule, chunk_size=chunk_size,
+                             num_threads=num_threads)
     num_gallery = np.asarray(distmat).shape[1]
     valid = stats["valid"]
     num_valid = int(valid.sum())

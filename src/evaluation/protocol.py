@@ -2,8 +2,8 @@
 
 Features are requested once per feature source for the union of the images its trials use
 (queries and every trial's gallery), so each image is extracted (or looked up) once and
-reused across trials. RegDB evaluates trial k with the model of trial k: there each trial has
-its own source (``feature_source_for_trial``).
+reused across trials. Where each trial has its own training split (RegDB), trial k is evaluated
+with the model of trial k: there each trial has its own source (``feature_source_for_trial``).
 
 Recommended settings (DESIGN.md section 3): the SYSU-MM01 official kit ranks by Euclidean
 distance on the features as given (``distance="euclidean", normalize=False``); the AGW-family
@@ -64,7 +64,7 @@ def run_protocol(trial_lists, feature_source_for_trial, rule, distance="cosine",
         feature_source_for_trial: callable trial -> object with ``features_of(records)``
             returning (N, D) features in record order (e.g. ``FeatureTable``,
             ``ImageFeatureExtractor``). Trials given the same object share its features.
-        rule: metric rule, "sysu", "regdb" or "llcm" (the reader's ``evaluation_rule``).
+        rule: the RankingRule, or its registered name (the reader's ``ranking_rule``).
         distance, normalize, rerank: see ``query_gallery_distance``.
         max_rank: longest CMC rank.
         log: optional callable taking a progress line.

@@ -1,4 +1,5 @@
-"""Model selection without the test set: a validation split of the training identities."""
+"""Model selection without the test set: a validation split of the training identities, and
+its query / gallery lists (evaluated like one test trial)."""
 
 import dataclasses
 

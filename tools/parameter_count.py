@@ -1,18 +1,21 @@
 """Trainable parameters of the network, per part and in total.
 
-    python -m src.models.summary [--config_path FILE] [--key value ...]
+    python -m tools.parameter_count [--config_path FILE] [--key value ...]
 
 The network is built from the ``model`` section as training builds it (without loading
-pretrained weights), for the training identities of ``data.dataset``'s standard split.
+pretrained weights), for the training identities of ``data.dataset``'s standard split
+(the dataset's ``standard_num_classes``; no data is read).
 """
 
+import os
 import sys
 
-import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import load_config_or_exit
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# Training identities of each dataset's standard training split.
-TRAINING_IDENTITIES = {"sysu": 395, "regdb": 206, "llcm": 713}
+import src  # noqa: E402,F401  (sets the oneDNN ISA before MindSpore loads)
+from src.config import load_config_or_exit  # noqa: E402
+from src.datasets.dataset import dataset_class  # noqa: E402
+
 # Branch attributes of VIReIDNetwork and the parts counted inside each branch.
 BRANCHES = ("shared_branch", "visible_branch", "infrared_branch")
 PARTS = {"encoder": ("encoder",), "bottleneck": ("bottleneck",), "heads": ("neck", "classifier", "z_classifier")}
@@ -48,7 +51,7 @@ def main(argv=None):
     cfg = load_config_or_exit(__doc__, argv)
     from src.models.network import build_network  # imports MindSpore: after the config is known to be valid
 
-    num_classes = TRAINING_IDENTITIES[cfg.data.dataset]
+    num_classes = dataset_class(cfg.data.dataset).standard_num_classes
     network = build_network(dict(cfg.model, pretrained=""), num_classes)
     counts = parameter_counts(network)
     total = _trainable(network)
