@@ -208,7 +208,7 @@ def test_build_objective_maps_the_loss_section():
     cfg = load_config(["--loss.beta", "3.0", "--loss.metric", "triplet", "--loss.vml", "false"])
     network = SimpleNamespace(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS,
                               observation_dim=V_DIM, z_dim=Z_DIM)
-    objective = build_objective(cfg.loss, network, CLASSES)
+    objective = build_objective(cfg, network, CLASSES)
     assert objective.component_names == ("cls", "metric", "dml", "vsd", "vcd")
     total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
     cls, metric, dml, vsd, vcd = components

@@ -127,7 +127,7 @@ def main(argv=None):
     reader = open_dataset(cfg.data.dataset, cfg.data.data_path, trial=cfg.data.trial)
     trial = cfg.data.trial if cfg.data.dataset == "regdb" else reader.test_trials[0]
     records = choose_records(images_of_test_ids(reader, cfg.data.dataset, trial), args.ids, args.per_id, args.seed)
-    network = build_network(cfg.model, checkpoint_num_classes(cfg.eval.checkpoint))
+    network = build_network(cfg, checkpoint_num_classes(cfg.eval.checkpoint))
     load_network_checkpoint(network, cfg.eval.checkpoint)
     network.set_train(False)
     found = branch_features(cfg, network, records)

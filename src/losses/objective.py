@@ -42,8 +42,9 @@ from src.losses.mutual_learning import DeepMutualLearning
 from src.losses.ranked_list import RankedListLoss
 from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS, Z, Z_LOGITS
+from src.registry import fixed_choices
 
-METRICS = ("ranked_list", "triplet", "none")
+METRICS = fixed_choices("metric loss", ("ranked_list", "triplet", "none"), config_keys=("loss.metric",))
 
 
 def _branch_pairs(stream_names):
@@ -229,12 +230,13 @@ class TrainObjective(nn.Cell):
         return ops.concat((outputs[group[0]][field], outputs[group[1]][field]))
 
 
-def build_objective(loss_cfg, network, num_classes):
-    """The ``TrainObjective`` for ``network`` from the config's ``loss`` section (a dict).
+def build_objective(cfg, network, num_classes):
+    """The ``TrainObjective`` for ``network`` from the resolved configuration's ``loss`` section.
 
     The network supplies ``stream_names``, ``bottleneck_streams``, ``observation_dim`` and
-    ``z_dim``; every key of ``loss_cfg`` maps onto the constructor argument of the same name.
+    ``z_dim``; every key of the section maps onto the constructor argument of the same name.
     """
+    loss_cfg = cfg.loss
     return TrainObjective(
         num_classes, network.stream_names, network.bottleneck_streams, network.observation_dim, network.z_dim,
         label_smoothing=loss_cfg["label_smoothing"], metric=loss_cfg["metric"],
