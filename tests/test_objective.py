@@ -12,6 +12,7 @@ from src.losses.cross_entropy import LabelSmoothingCrossEntropy
 from src.losses.divergences import js_divergence, kl_divergence
 from src.losses.objective import TrainObjective, build_objective
 from src.losses.ranked_list import RankedListLoss
+from src.losses.terms.classification import ClassificationTerm
 from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS, Z, Z_LOGITS, Z_MEAN, Z_SCALE
 
@@ -226,3 +227,10 @@ def test_build_objective_maps_the_loss_section():
     total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
     cls, metric, dml, vsd, vcd = components
     assert total == pytest.approx(cls + metric + 8.0 * dml + 3.0 * (vsd + vcd), rel=1e-5)
+
+
+def test_the_objective_needs_a_term_and_each_name_once():
+    with pytest.raises(ValueError, match="at least one loss term"):
+        TrainObjective([])
+    with pytest.raises(ValueError, match=r"\['cls'\] appear more than once"):
+        TrainObjective([ClassificationTerm((0,), (), CLASSES), ClassificationTerm((1,), (), CLASSES)])

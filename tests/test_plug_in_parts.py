@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mindspore import nn
 
-from src.config import load_config
+from src.config import ConfigError, load_config
 from src.datasets.records import INFRARED, VISIBLE
 from src.engine.exporter import export_from_config
 from src.engine.trainer import Trainer
@@ -22,7 +22,6 @@ from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.backbone import BACKBONES, Backbone
 from src.models.network import InferenceNetwork
 from src.models.outputs import FEATURE, SHARED_STREAMS, SPECIFIC_STREAMS
-from src.registry import config_choices
 
 
 class ToyBackbone(Backbone):
@@ -83,8 +82,14 @@ def toy_run_config(data_path, output_dir, *extra):
         "--data.num_workers", "1", *extra])
 
 
-def test_a_registered_backbone_is_a_config_choice(toy_backbone):
-    assert config_choices("backbone.name") == ("resnet", "toy_convs")
+def test_a_backbone_is_a_config_choice_while_registered():
+    with pytest.raises(ConfigError, match="'backbone.name' must be one of .*resnet"):
+        load_config(["--backbone.name", "toy_convs"])
+    BACKBONES.register("toy_convs")(ToyBackbone)
+    try:
+        assert load_config(["--backbone.name", "toy_convs"]).backbone.name == "toy_convs"
+    finally:
+        BACKBONES.unregister("toy_convs")
 
 
 def test_a_toy_backbone_trains_and_exports(synthetic_sysu, tmp_path, toy_backbone):
