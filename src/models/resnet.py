@@ -151,8 +151,8 @@ class ResNetEncoder(Backbone):
     def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="builtin",
                  base_width=TORCHVISION_BASE_WIDTH):
         super().__init__()
-        if depth not in ARCHITECTURES:
-            raise ValueError(f"ResNet depth must be one of {sorted(ARCHITECTURES)}, got {depth}")
+        if depth not in DEPTHS:
+            raise ValueError(f"ResNet depth must be one of {DEPTHS}, got {depth}")
         if last_stride not in LAST_STRIDES:
             raise ValueError(f"last_stride must be 1 or 2, got {last_stride}")
         if not -1 <= frozen_stages <= 4:
