@@ -78,14 +78,14 @@ def main(argv=None):
     """Run the benchmark and print its table; returns (rows, max feature difference, peak RSS MB)."""
     args, overrides = parse_args(sys.argv[1:] if argv is None else argv)
     cfg_argv = ["--config_path", args.config_path] if args.config_path else []
-    cfg_argv += ["--data.height", str(args.height), "--data.width", str(args.width), "--model.pretrained", ""]
+    cfg_argv += ["--data.height", str(args.height), "--data.width", str(args.width), "--backbone.pretrained", ""]
     if args.depth is not None:
-        cfg_argv += ["--model.depth", str(args.depth)]
+        cfg_argv += ["--backbone.depth", str(args.depth)]
     cfg = load_config(cfg_argv + list(overrides))
     setup_context(cfg.device_target, cfg.device_id, graph_mode=True)
     seed_everything(cfg.seed)
     num_classes = checkpoint_num_classes(args.checkpoint) if args.checkpoint else SYSU_TRAINING_IDS
-    network = build_network(cfg.model, num_classes)
+    network = build_network(cfg, num_classes)
     if args.checkpoint:
         print(load_network_checkpoint(network, args.checkpoint).summary())
     network.set_train(False)
@@ -94,7 +94,7 @@ def main(argv=None):
     images = ms.Tensor(np.random.default_rng(cfg.seed).standard_normal(
         (args.batch, 3, args.height, args.width), dtype=np.float32))
 
-    print(f"{os.cpu_count()} CPU(s); 1-minute load average at start {os.getloadavg()[0]:.2f}; ResNet-{cfg.model.depth}, "
+    print(f"{os.cpu_count()} CPU(s); 1-minute load average at start {os.getloadavg()[0]:.2f}; ResNet-{cfg.backbone.depth}, "
           f"{args.modality} route ({encoders} encoder(s) per image), batch {args.batch}, {args.height}x{args.width}, "
           f"{'checkpoint ' + args.checkpoint if args.checkpoint else 'random weights'}; median of {args.steps}",
           flush=True)

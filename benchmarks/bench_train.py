@@ -103,10 +103,10 @@ def config_argv(args, overrides, name):
     """load_config arguments for configuration ``name``: preset, sizes, user overrides, the row's own."""
     argv = ["--config_path", args.config_path] if args.config_path else []
     argv += ["--data.batch_ids", str(args.batch_ids), "--data.per_modality", str(args.per_modality),
-             "--data.height", str(args.height), "--data.width", str(args.width), "--model.pretrained", "",
+             "--data.height", str(args.height), "--data.width", str(args.width), "--backbone.pretrained", "",
              "--graph_mode", "true"]
     if args.depth is not None:
-        argv += ["--model.depth", str(args.depth)]
+        argv += ["--backbone.depth", str(args.depth)]
     return argv + list(overrides) + CONFIGURATIONS[name]
 
 
@@ -128,8 +128,8 @@ def build_timed_step(cfg, num_classes):
     """
     setup_context(cfg.device_target, cfg.device_id, graph_mode=True)
     seed_everything(cfg.seed)
-    network = build_network(cfg.model, num_classes)
-    objective = build_objective(cfg.loss, network, num_classes)
+    network = build_network(cfg, num_classes)
+    objective = build_objective(cfg, network, num_classes)
     parameters = network.trainable_params() + objective.trainable_params()
     optimizer = nn.Adam(parameters, learning_rate=cfg.train.lr, weight_decay=cfg.train.weight_decay)
     step = TrainStep(NetworkWithObjective(network, objective), optimizer)
@@ -171,7 +171,7 @@ def measure(name, cfg, steps, warmup, num_classes):
     median = statistics.median(timed)
     return {
         "name": name,
-        "depth": cfg.model.depth,
+        "depth": cfg.backbone.depth,
         "batch": f"{cfg.data.batch_ids}x{cfg.data.per_modality}x2",
         "size": f"{cfg.data.height}x{cfg.data.width}",
         "params_m": sum(p.size for p in network.trainable_params()) / 1e6,

@@ -71,6 +71,18 @@ class Registry:
         return name in self._parts
 
 
+def fixed_choices(kind, values, config_keys):
+    """Declares ``values`` as the allowed values of ``config_keys`` and returns them as a tuple.
+
+    For a module's own closed set of options (not parts anyone adds to), so that the module's
+    constant is the only place the values are written, as a registry's names are for parts.
+    """
+    registry = Registry(kind, config_keys)
+    for value in values:
+        registry.register(value)(value)
+    return tuple(values)
+
+
 def _load_builtins():
     global _builtins_loaded
     if not _builtins_loaded:

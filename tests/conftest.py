@@ -108,8 +108,8 @@ def tiny_model(synthetic_sysu, tmp_path_factory):
     from src.models.network import build_network
 
     folder = tmp_path_factory.mktemp("tiny_model")
-    cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(folder), "--model.depth", "18",
-                       "--model.base_width", "8", "--model.branches", "[shared]", "--model.hidden_dims", "[16, 8]",
+    cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(folder), "--backbone.depth", "18",
+                       "--backbone.base_width", "8", "--model.branches", "[shared]", "--model.hidden_dims", "[16, 8]",
                        "--model.z_dim", "8", "--model.test_feature", "both", "--data.height", "32",
                        "--data.width", "16", "--data.num_workers", "1", "--eval.batch_size", "32"])
     config = str(folder / "config.yaml")
@@ -117,7 +117,7 @@ def tiny_model(synthetic_sysu, tmp_path_factory):
     mode = ms.get_context("mode")
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_seed(0)
-    network = build_network(cfg.model, 6)
+    network = build_network(cfg, 6)
     network.set_train(False)
     checkpoint = str(folder / "network_last.ckpt")
     ms.save_checkpoint(network, checkpoint)

@@ -84,8 +84,8 @@ def test_unknown_key_names_the_closest_valid_keys(tmp_path):
         load_config(["--train.lrr", "0.1"])
     with pytest.raises(ConfigError, match=r"'batch_ids'.*data\.batch_ids"):
         load_config(["--batch_ids", "4"])
-    preset = write_yaml(tmp_path / "bad.yaml", {"model": {"detph": 18}})
-    with pytest.raises(ConfigError, match=r"model\.detph.*bad\.yaml.*model\.depth"):
+    preset = write_yaml(tmp_path / "bad.yaml", {"backbone": {"detph": 18}})
+    with pytest.raises(ConfigError, match=r"backbone\.detph.*bad\.yaml.*backbone\.depth"):
         load_config(["--config_path", preset])
 
 
@@ -102,8 +102,8 @@ def test_wrong_type_names_key_and_type(tmp_path):
 def test_bad_choice_and_out_of_range_name_what_is_allowed():
     with pytest.raises(ConfigError, match=r"'eval\.protocol' must be one of agw, official; got 'sysu'"):
         load_config(["--eval.protocol", "sysu"])
-    with pytest.raises(ConfigError, match=r"'model\.depth' must be one of 18, 34, 50; got 101"):
-        load_config(["--model.depth", "101"])
+    with pytest.raises(ConfigError, match=r"'backbone\.depth' must be one of 18, 34, 50; got 101"):
+        load_config(["--backbone.depth", "101"])
     with pytest.raises(ConfigError, match=r"'data\.flip_prob' must be between 0\.0 and 1\.0; got 1\.5"):
         load_config(["--data.flip_prob", "1.5"])
     with pytest.raises(ConfigError, match=r"'model\.branches' must be one of shared, specific; got 'both'"):

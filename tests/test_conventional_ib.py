@@ -69,10 +69,10 @@ LABELS = np.array([0, 0, 1, 1, 2, 2], np.int32)
 def _gradients(row):
     """{parameter name: gradient} of the total loss of an ablation row, at tiny sizes."""
     cfg = load_config(["--config_path", os.path.join(REPO_ROOT, "configs", "ablation", f"{row}.yaml"),
-                       "--model.depth", "18", "--data.height", "32", "--data.width", "16",
+                       "--backbone.depth", "18", "--data.height", "32", "--data.width", "16",
                        "--loss.cib_critic_hidden", "16"])
-    network = build_network(cfg.model, CLASSES)
-    objective = build_objective(cfg.loss, network, CLASSES)
+    network = build_network(cfg, CLASSES)
+    objective = build_objective(cfg, network, CLASSES)
     loss_network = NetworkWithObjective(network, objective)
     loss_network.set_train(True)
     rng = np.random.default_rng(0)

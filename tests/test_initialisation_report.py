@@ -19,7 +19,7 @@ def _trainer_output(capsys, data_path, output_dir, *extra):
     """Everything the Trainer prints while it is built from a shrunk sysu.yaml."""
     cfg = load_config([
         "--config_path", SYSU_PRESET, "--data.data_path", data_path, "--output_dir", str(output_dir),
-        "--model.depth", "18", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4",
+        "--backbone.depth", "18", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4",
         "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8", "--data.num_workers", "1",
         "--graph_mode", "false", *extra])
     capsys.readouterr()
@@ -47,7 +47,7 @@ def test_loaded_imagenet_weights_are_reported_per_encoder(pynative_mode, synthet
     ms.save_checkpoint([{"name": name, "data": parameter} for name, parameter in encoder.parameters_and_names()],
                        path)
     expected_count = len(list(encoder.get_parameters()))
-    output = _trainer_output(capsys, synthetic_sysu, tmp_path / "run", "--model.pretrained", path)
+    output = _trainer_output(capsys, synthetic_sysu, tmp_path / "run", "--backbone.pretrained", path)
     assert "WARNING" not in output
     reports = [line for line in output.splitlines() if line.startswith("ImageNet weights for the")]
     assert [line.split()[4] for line in reports] == ["shared", "visible", "infrared"]

@@ -8,6 +8,13 @@ from src.config import load_config
 from src.models import outputs
 from src.models.bottleneck import InformationBottleneck
 from src.models.network import InferenceNetwork, VIReIDNetwork, build_network
+from src.models.resnet import ResNetEncoder
+
+
+def resnet18():
+    """A fresh ResNet-18 encoder (one per branch)."""
+    return ResNetEncoder(18)
+
 
 CLASSES = 5
 Z_DIM = 8
@@ -18,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
 def tiny(**kwargs):
-    return VIReIDNetwork(CLASSES, depth=18, hidden_dims=(32, 16), z_dim=Z_DIM, **kwargs)
+    return VIReIDNetwork(CLASSES, resnet18, hidden_dims=(32, 16), z_dim=Z_DIM, **kwargs)
 
 
 def images(seed, batch=BATCH):
@@ -217,9 +224,9 @@ def test_invalid_settings_are_refused():
 
 
 def test_build_network_maps_the_model_config_section():
-    cfg = load_config(["--model.depth", "18", "--model.branches", "[specific]", "--model.z_dim", "16",
+    cfg = load_config(["--backbone.depth", "18", "--model.branches", "[specific]", "--model.z_dim", "16",
                        "--model.hidden_dims", "[32]", "--model.specific_bottleneck", "deterministic"])
-    network = build_network(cfg.model, CLASSES)
+    network = build_network(cfg, CLASSES)
     assert network.stream_names == outputs.SPECIFIC_STREAMS
     assert network.shared_branch is None
     assert network.bottleneck_streams == outputs.SPECIFIC_STREAMS

@@ -12,6 +12,7 @@ from src.losses.cross_entropy import LabelSmoothingCrossEntropy
 from src.losses.divergences import js_divergence, kl_divergence
 from src.losses.objective import TrainObjective, build_objective
 from src.losses.ranked_list import RankedListLoss
+from src.losses.terms.classification import ClassificationTerm
 from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS, Z, Z_LOGITS, Z_MEAN, Z_SCALE
 
@@ -33,8 +34,23 @@ def _outputs(stream_names, bottleneck_streams, seed=0):
     return tuple(outputs)
 
 
+def _network(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS):
+    """What build_objective reads of a network."""
+    return SimpleNamespace(stream_names=stream_names, bottleneck_streams=bottleneck_streams,
+                           observation_dim=V_DIM, z_dim=Z_DIM)
+
+
 def _objective(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS, **options):
-    return TrainObjective(CLASSES, stream_names, bottleneck_streams, V_DIM, Z_DIM, **options)
+    """The objective of the default ``loss`` section with ``options`` ({key: value}) changed."""
+    argv = []
+    for key, value in options.items():
+        argv += [f"--loss.{key}", str(value).lower() if isinstance(value, bool) else str(value)]
+    return build_objective(load_config(argv), _network(stream_names, bottleneck_streams), CLASSES)
+
+
+def _critics(objective):
+    """The conventional-IB term's critics."""
+    return objective.terms[objective.component_names.index("cib")].mutual_information
 
 
 def _numbers(result):
@@ -103,7 +119,7 @@ def test_cib_supervises_z_only_and_adds_beta_times_the_estimates():
     options = {"metric": "triplet", "triplet_margin": 0.5, "cib": True, "vsd": False, "vcd": False, "vml": False,
                "cib_critic_hidden": 8, "beta": 2.5, "metric_weight": 0.7}
     objective = _objective(**options)
-    assert len(objective.mutual_information) == 3  # B_S (both shared streams pooled), B_V, B_I
+    assert len(_critics(objective)) == 3  # B_S (both shared streams pooled), B_V, B_I
     outputs = _outputs(ALL_STREAMS, ALL_STREAMS)
     labels = Tensor(LABELS)
     total, components = _numbers(objective(outputs, labels))
@@ -116,7 +132,7 @@ def test_cib_supervises_z_only_and_adds_beta_times_the_estimates():
     pooled_labels = Tensor(np.concatenate([LABELS, LABELS]))
     metric = sum(float(triplet(ops.concat((first[Z], second[Z])), pooled_labels).asnumpy()) for first, second in
                  ((sv, si), (v, i)))
-    shared, visible, infrared = objective.mutual_information
+    shared, visible, infrared = _critics(objective)
     cib = sum(float(estimator(observation, representation, estimator_labels).asnumpy())
               for estimator, observation, representation, estimator_labels in (
                   (shared, ops.concat((sv[FEATURE], si[FEATURE])), ops.concat((sv[Z], si[Z])), pooled_labels),
@@ -163,7 +179,7 @@ def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
         feature, z, outputs[0], outputs[1:], Tensor(LABELS))
 
     # Reference: the same bound without reversal, w.r.t. the same inputs and critic parameters.
-    estimator = objective.mutual_information[0]
+    estimator = _critics(objective)[0]
     ms.set_context(mode=ms.PYNATIVE_MODE)
 
     # LABELS pooled over the two shared streams: [0, 0, 3, 3, 0, 0, 3, 3].
@@ -206,10 +222,15 @@ def test_conflicting_or_bad_options_raise():
 
 def test_build_objective_maps_the_loss_section():
     cfg = load_config(["--loss.beta", "3.0", "--loss.metric", "triplet", "--loss.vml", "false"])
-    network = SimpleNamespace(stream_names=ALL_STREAMS, bottleneck_streams=ALL_STREAMS,
-                              observation_dim=V_DIM, z_dim=Z_DIM)
-    objective = build_objective(cfg.loss, network, CLASSES)
+    objective = build_objective(cfg, _network(), CLASSES)
     assert objective.component_names == ("cls", "metric", "dml", "vsd", "vcd")
     total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))
     cls, metric, dml, vsd, vcd = components
     assert total == pytest.approx(cls + metric + 8.0 * dml + 3.0 * (vsd + vcd), rel=1e-5)
+
+
+def test_the_objective_needs_a_term_and_each_name_once():
+    with pytest.raises(ValueError, match="at least one loss term"):
+        TrainObjective([])
+    with pytest.raises(ValueError, match=r"\['cls'\] appear more than once"):
+        TrainObjective([ClassificationTerm((0,), (), CLASSES), ClassificationTerm((1,), (), CLASSES)])

@@ -6,7 +6,7 @@ import pytest
 from mindspore import nn, ops
 
 from src.models.pointwise_conv import PointwiseConv2d
-from src.models import resnet
+from src.config import load_config
 from src.models.resnet import ResNetEncoder, conv
 
 
@@ -78,10 +78,17 @@ def test_resnet_uses_it_for_every_unstrided_pointwise_convolution_when_asked():
     assert not pointwise_layers(ResNetEncoder(depth=50, pointwise_grad="builtin"))
 
 
-def test_auto_follows_the_device_target(monkeypatch):
-    assert len(pointwise_layers(ResNetEncoder(depth=18, last_stride=1, pointwise_grad="auto"))) == 1
-    monkeypatch.setattr(resnet.ms, "get_context", lambda key: "GPU" if key == "device_target" else None)
-    assert not pointwise_layers(ResNetEncoder(depth=18, last_stride=1, pointwise_grad="auto"))
+def test_auto_follows_the_configured_device_target():
+    for device, expected in (("CPU", 1), ("GPU", 0), ("Ascend", 0)):
+        cfg = load_config(["--device_target", device, "--backbone.depth", "18"])
+        assert cfg.backbone.pointwise_grad == "auto"
+        assert len(pointwise_layers(ResNetEncoder.from_config(cfg))) == expected, device
+
+
+def test_the_constructor_reads_no_global_context_and_refuses_auto():
+    # "auto" is the configuration's word; the constructor takes the resolved choice only.
+    with pytest.raises(ValueError, match="pointwise_grad must be one of"):
+        ResNetEncoder(depth=18, pointwise_grad="auto")
 
 
 def test_an_unknown_choice_is_refused():

@@ -22,8 +22,8 @@ from src.models.outputs import SHARED_STREAMS, SPECIFIC_STREAMS
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = os.path.join(REPO_ROOT, "configs")
-SMALL = ["--model.depth", "18", "--data.height", "32", "--data.width", "16", "--model.hidden_dims", "[32, 16]",
-         "--model.z_dim", "8", "--loss.cib_critic_hidden", "16", "--model.pretrained", ""]
+SMALL = ["--backbone.depth", "18", "--data.height", "32", "--data.width", "16", "--model.hidden_dims", "[32, 16]",
+         "--model.z_dim", "8", "--loss.cib_critic_hidden", "16", "--backbone.pretrained", ""]
 BOTH = SHARED_STREAMS + SPECIFIC_STREAMS
 FULL = ("cls", "metric", "dml", "vsd", "vcd", "vml")
 
@@ -68,8 +68,8 @@ def test_every_table_3_row_has_a_preset():
 def _built(path):
     cfg = load_config(["--config_path", path] + SMALL)
     num_classes = 2
-    network = build_network(cfg.model, num_classes)
-    return cfg, network, build_objective(cfg.loss, network, num_classes)
+    network = build_network(cfg, num_classes)
+    return cfg, network, build_objective(cfg, network, num_classes)
 
 
 def _check_setting(path, cfg, network, objective):

@@ -14,6 +14,11 @@ from src.models.pretrained import (CheckpointMismatchError, load_network_checkpo
 from src.models.resnet import ResNetEncoder
 
 
+def resnet18():
+    """A fresh ResNet-18 encoder (one per branch)."""
+    return ResNetEncoder(18)
+
+
 pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
@@ -235,7 +240,7 @@ def test_incomplete_backbone_is_refused_naming_missing_keys(tmp_path):
 
 
 def tiny_network(**kwargs):
-    return VIReIDNetwork(4, depth=18, hidden_dims=(32,), z_dim=8, **kwargs)
+    return VIReIDNetwork(4, resnet18, hidden_dims=(32,), z_dim=8, **kwargs)
 
 
 def test_network_checkpoint_round_trip_ignores_optimizer_moments(tmp_path):
@@ -266,8 +271,8 @@ def test_network_checkpoint_of_another_configuration_is_refused(tmp_path):
 def test_build_network_loads_the_pretrained_backbone_into_every_encoder(tmp_path):
     state = torchvision_to_project_names(random_torchvision_state(18, seed=4))
     path = save_checkpoint(state, tmp_path / "imagenet18.ckpt")
-    cfg = load_config(["--model.depth", "18", "--model.pretrained", path, "--model.hidden_dims", "[16]"])
-    network = build_network(cfg.model, 3)
+    cfg = load_config(["--backbone.depth", "18", "--backbone.pretrained", path, "--model.hidden_dims", "[16]"])
+    network = build_network(cfg, 3)
     assert set(network.pretrained_reports) == {"shared", "visible", "infrared"}
     for encoder in network.encoders().values():
         for name, parameter in encoder.parameters_and_names():

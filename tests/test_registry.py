@@ -3,7 +3,7 @@
 import pytest
 
 from src.config import ConfigError, load_config
-from src.registry import Registry, UnknownPartError, config_choices
+from src.registry import Registry, UnknownPartError, config_choices, fixed_choices
 
 
 def test_register_get_and_names_in_order():
@@ -48,3 +48,9 @@ def test_config_refuses_a_name_no_part_registered():
     # data.dataset is the first key backed by a registry; the message lists what is registered.
     with pytest.raises(ConfigError, match="'data.dataset' must be one of .*sysu"):
         load_config(["--data.dataset", "no_such_dataset"])
+
+
+def test_fixed_choices_are_the_allowed_values_of_their_keys():
+    values = fixed_choices("toy mode", ("fast", "slow"), config_keys=("train.toy_mode_for_test",))
+    assert values == ("fast", "slow")
+    assert config_choices("train.toy_mode_for_test") == ("fast", "slow")

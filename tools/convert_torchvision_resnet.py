@@ -4,7 +4,7 @@
 
 Needs PyTorch (an optional dependency of this tool only). The renaming is
 ``src.models.pretrained.torchvision_to_project_names``; the result loads with
-``--model.pretrained OUT.ckpt`` (the ImageNet classifier ``fc`` is kept in the file and
+``--backbone.pretrained OUT.ckpt`` (the ImageNet classifier ``fc`` is kept in the file and
 dropped at loading).
 """
 

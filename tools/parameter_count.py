@@ -2,7 +2,7 @@
 
     python -m tools.parameter_count [--config_path FILE] [--key value ...]
 
-The network is built from the ``model`` section as training builds it (without loading
+The network is built from the ``model`` and ``backbone`` sections as training builds it (without loading
 pretrained weights), for the training identities of ``data.dataset``'s standard split
 (the dataset's ``standard_num_classes``; no data is read).
 """
@@ -52,10 +52,11 @@ def main(argv=None):
     from src.models.network import build_network  # imports MindSpore: after the config is known to be valid
 
     num_classes = dataset_class(cfg.data.dataset).standard_num_classes
-    network = build_network(dict(cfg.model, pretrained=""), num_classes)
+    cfg.backbone.pretrained = ""  # counts only: no weights to read
+    network = build_network(cfg, num_classes)
     counts = parameter_counts(network)
     total = _trainable(network)
-    print(f"ResNet-{cfg.model.depth}, branches {list(cfg.model.branches)}, {num_classes} classes "
+    print(f"backbone {cfg.backbone.name} ({dict(cfg.backbone)}), branches {list(cfg.model.branches)}, {num_classes} classes "
           f"({cfg.data.dataset}), trainable parameters:")
     print(format_counts(counts, total))
     return 0

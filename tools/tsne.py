@@ -116,7 +116,7 @@ def main(argv=None):
     setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
     reader = reader_from_config(cfg.data)
     records = choose_records(reader.every_test_record(reader.test_trials[0]), args.ids, args.per_id, args.seed)
-    network = build_network(cfg.model, checkpoint_num_classes(cfg.eval.checkpoint))
+    network = build_network(cfg, checkpoint_num_classes(cfg.eval.checkpoint))
     load_network_checkpoint(network, cfg.eval.checkpoint)
     network.set_train(False)
     found = branch_features(cfg, network, records)

@@ -16,9 +16,7 @@ from src.datasets.validation_split import hold_out_identities, validation_lists
 from src.engine.information_gap import InformationGapProbe, probe_records
 from src.evaluation.features import ImageFeatureExtractor
 from src.evaluation.protocol import run_protocol
-from src.losses.objective import build_objective as make_objective
 from src.models.network import InferenceNetwork
-from src.models.network import build_network as make_network
 
 
 def build_reader(cfg):
@@ -40,15 +38,6 @@ def split_training_records(cfg, records):
     if cfg.data.val_ratio <= 0:
         return records, []
     return hold_out_identities(records, cfg.data.val_ratio, cfg.seed)
-
-
-def build_network(cfg, num_classes):
-    """The network, with the ImageNet backbone loaded into every encoder if configured."""
-    return make_network(cfg.model, num_classes)
-
-
-def build_objective(cfg, network, num_classes):
-    return make_objective(cfg.loss, network, num_classes)
 
 
 def build_train_dataset(cfg, records, context, start_epoch=0, start_step=0):

@@ -123,7 +123,7 @@ def checkpoint_source(cfg, template):
             if path.endswith(".mindir"):
                 extractors[path] = image_extractor(cfg, mindir_pair(path))
             else:
-                network = build_network(cfg.model, checkpoint_num_classes(path))
+                network = build_network(cfg, checkpoint_num_classes(path))
                 _log(load_network_checkpoint(network, path).summary())
                 extractors[path] = feature_extractor(cfg, network)
         return extractors[path]

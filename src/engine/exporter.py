@@ -48,10 +48,10 @@ def export_network(network, height, width, stem, file_format="MINDIR", modalitie
 
 
 def export_from_config(cfg):
-    """Build the network of ``cfg.model``, load ``export.checkpoint`` and export it."""
+    """Build the network ``cfg`` describes, load ``export.checkpoint`` and export it."""
     if not cfg.export.checkpoint:
         raise ConfigError("set export.checkpoint to the network checkpoint to export")
-    network = build_network(cfg.model, checkpoint_num_classes(cfg.export.checkpoint))
+    network = build_network(cfg, checkpoint_num_classes(cfg.export.checkpoint))
     get_logger().info(load_network_checkpoint(network, cfg.export.checkpoint).summary())
     network.set_train(False)
     modalities = (VISIBLE, INFRARED) if cfg.export.modality == "both" else (cfg.export.modality,)

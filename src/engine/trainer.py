@@ -21,6 +21,8 @@ from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401
 from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
+from src.losses.objective import build_objective
+from src.models.network import build_network
 from src.utils.progress import format_duration
 from src.utils.run_log import attach_log_file
 
@@ -57,8 +59,8 @@ class Trainer:
         self.train_records, self.val_records = builders.split_training_records(cfg, self.reader.train_records())
         self.num_classes = len({record.label for record in self.train_records})
 
-        self.network = builders.build_network(cfg, self.num_classes)
-        self.objective = builders.build_objective(cfg, self.network, self.num_classes)
+        self.network = build_network(cfg, self.num_classes)
+        self.objective = build_objective(cfg, self.network, self.num_classes)
         self.dataset, self.steps_per_epoch = builders.build_train_dataset(cfg, self.train_records, self.context)
         self.batch_size = cfg.data.batch_ids // self.context.group_size * cfg.data.per_modality
         self.noise_shape = self.network.noise_shape(self.batch_size)
@@ -114,13 +116,13 @@ class Trainer:
             return
         if self.cfg.paper_preset:
             self.logger.warning(
-                "this is a paper preset (paper_preset: true) but model.pretrained is empty, so every encoder "
+                "this is a paper preset (paper_preset: true) but backbone.pretrained is empty, so every encoder "
                 "starts from random weights. The paper initialises its encoders from ImageNet: results "
-                "trained from scratch are not comparable with the paper's. Pass --model.pretrained "
+                "trained from scratch are not comparable with the paper's. Pass --backbone.pretrained "
                 "<ImageNet ResNet .ckpt> (README, 'ImageNet initialisation'), or --paper_preset false for a "
                 "deliberate run from scratch.")
         else:
-            self.logger.info("encoders initialised at random (model.pretrained is empty)")
+            self.logger.info("encoders initialised at random (backbone.pretrained is empty)")
 
     def _start_position(self):
         if not self.cfg.train.resume:

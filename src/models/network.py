@@ -1,38 +1,40 @@
 """The three-branch network (paper Fig. 3) and its inference cell.
 
 Branches: shared E_S (+ B_S) sees both modalities; visible-specific E_V (+ B_V) sees only
-visible images; infrared-specific E_I (+ B_I) sees only infrared images. Each branch is a
-ResNet encoder, a BN neck and a classifier on v, and optionally an information bottleneck
-with a classifier on z. Training outputs follow ``src.models.outputs``.
+visible images; infrared-specific E_I (+ B_I) sees only infrared images. Each branch is an
+encoder (a backbone, ``src.models.backbone``: ResNet by default), a BN neck and a classifier
+on v, and optionally an information bottleneck with a classifier on z. Training outputs follow
+``src.models.outputs``.
 """
 
 from mindspore import nn, ops
 
 from src.models import outputs
+from src.models.backbone import BACKBONES
 from src.models.bottleneck import InformationBottleneck
 from src.models.heads import BNNeck, identity_classifier
-from src.models.pretrained import load_pretrained_backbone
-from src.models.resnet import ResNetEncoder
+from src.registry import fixed_choices
 
-BOTTLENECK_KINDS = ("gaussian", "deterministic", "none")
-TEST_FEATURES = ("v", "z", "both")
-TEST_BRANCHES = ("all", "shared", "specific")
+BOTTLENECK_KINDS = fixed_choices("bottleneck", ("gaussian", "deterministic", "none"),
+                                 config_keys=("model.shared_bottleneck", "model.specific_bottleneck"))
+TEST_FEATURES = fixed_choices("test feature", ("v", "z", "both"), config_keys=("model.test_feature",))
+TEST_BRANCHES = fixed_choices("test branches", ("all", "shared", "specific"), config_keys=("model.test_branches",))
 MODALITIES = ("visible", "infrared")
 
 
 class Branch(nn.Cell):
     """One encoder with its heads: images (B, 3, H, W) [, noise (B, z_dim)] -> stream tuple.
 
-    The stream is ``(feature, logits)`` without a bottleneck and ``(feature, logits, z,
+    ``encoder`` is a ``Backbone`` (images -> v of ``encoder.output_dim``) owned by this branch
+    alone. The stream is ``(feature, logits)`` without a bottleneck and ``(feature, logits, z,
     z_mean, z_scale, z_logits)`` with one (field order and shapes: ``src.models.outputs``).
     """
 
-    def __init__(self, num_classes, depth, last_stride, frozen_stages, bottleneck, hidden_dims, z_dim,
-                 pointwise_grad="auto", base_width=64, initial_scale=0.01):
+    def __init__(self, encoder, num_classes, bottleneck, hidden_dims, z_dim, initial_scale=0.01):
         super().__init__()
         if bottleneck not in BOTTLENECK_KINDS:
             raise ValueError(f"bottleneck must be one of {BOTTLENECK_KINDS}, got {bottleneck!r}")
-        self.encoder = ResNetEncoder(depth, last_stride, frozen_stages, pointwise_grad, base_width)
+        self.encoder = encoder
         observation_dim = self.encoder.output_dim
         self.neck = BNNeck(observation_dim)
         self.classifier = identity_classifier(observation_dim, num_classes)
@@ -80,8 +82,8 @@ class VIReIDNetwork(nn.Cell):
 
     Args:
         num_classes: training identities C.
-        depth, last_stride, frozen_stages, pointwise_grad, base_width: of every ResNet encoder
-            (``ResNetEncoder``).
+        make_encoder: () -> a new ``Backbone``; called once per branch, so that every branch
+            has its own weights (e.g. ``lambda: ResNetEncoder(18)``).
         use_shared: build E_S (streams ``shared_visible``, ``shared_infrared``).
         use_specific: build E_V and E_I (streams ``visible``, ``infrared``).
         shared_bottleneck, specific_bottleneck: "gaussian", "deterministic" or "none".
@@ -98,10 +100,9 @@ class VIReIDNetwork(nn.Cell):
     its BatchNorm statistics cover both, as at test time.
     """
 
-    def __init__(self, num_classes, depth=50, last_stride=1, frozen_stages=-1, use_shared=True,
-                 use_specific=True, shared_bottleneck="gaussian", specific_bottleneck="gaussian",
-                 hidden_dims=(1024, 512), z_dim=256, test_feature="v", test_branches="all",
-                 pointwise_grad="auto", base_width=64, initial_scale=0.01):
+    def __init__(self, num_classes, make_encoder, use_shared=True, use_specific=True,
+                 shared_bottleneck="gaussian", specific_bottleneck="gaussian", hidden_dims=(1024, 512),
+                 z_dim=256, test_feature="v", test_branches="all", initial_scale=0.01):
         super().__init__()
         if not (use_shared or use_specific):
             raise ValueError("the network needs the shared branch, the specific branches or both")
@@ -115,8 +116,7 @@ class VIReIDNetwork(nn.Cell):
             raise ValueError("test_branches 'specific' needs use_specific")
 
         def branch(bottleneck):
-            return Branch(num_classes, depth, last_stride, frozen_stages, bottleneck, tuple(hidden_dims), z_dim,
-                          pointwise_grad, base_width, initial_scale)
+            return Branch(make_encoder(), num_classes, bottleneck, tuple(hidden_dims), z_dim, initial_scale)
 
         self.use_shared = use_shared
         self.use_specific = use_specific
@@ -141,7 +141,7 @@ class VIReIDNetwork(nn.Cell):
         self.feature_dim = per_branch * len(self.test_branch_list("visible"))
 
     def encoders(self):
-        """{name: ResNetEncoder} of the branches that exist."""
+        """{name: encoder (Backbone)} of the branches that exist."""
         branches = {"shared": self.shared_branch, "visible": self.visible_branch, "infrared": self.infrared_branch}
         return {name: branch.encoder for name, branch in branches.items() if branch is not None}
 
@@ -214,32 +214,31 @@ class InferenceNetwork(nn.Cell):
         return ops.concat(parts, axis=1)
 
 
-def build_network(model_cfg, num_classes):
-    """The network described by the ``model`` config section (a dict), ImageNet weights
-    loaded into every encoder when ``model_cfg["pretrained"]`` names a checkpoint.
+def build_network(cfg, num_classes):
+    """The network described by the resolved configuration: the ``model`` section, and every
+    encoder built by the backbone ``backbone.name`` from the ``backbone`` section, with the
+    weights of ``backbone.pretrained`` loaded into each when it names a checkpoint.
 
     The load reports are kept on the network as ``pretrained_reports`` ({encoder: report}).
     """
-    branches = tuple(model_cfg["branches"])
+    backbone = BACKBONES.get(cfg.backbone.name)
+    model = cfg.model
+    branches = tuple(model.branches)
     network = VIReIDNetwork(
         num_classes,
-        depth=model_cfg["depth"],
-        last_stride=model_cfg["last_stride"],
-        frozen_stages=model_cfg["frozen_stages"],
+        lambda: backbone.from_config(cfg),
         use_shared="shared" in branches,
         use_specific="specific" in branches,
-        shared_bottleneck=model_cfg["shared_bottleneck"],
-        specific_bottleneck=model_cfg["specific_bottleneck"],
-        hidden_dims=tuple(model_cfg["hidden_dims"]),
-        z_dim=model_cfg["z_dim"],
-        test_feature=model_cfg["test_feature"],
-        test_branches=model_cfg["test_branches"],
-        pointwise_grad=model_cfg["pointwise_grad"],
-        base_width=model_cfg["base_width"],
-        initial_scale=model_cfg["initial_scale"],
+        shared_bottleneck=model.shared_bottleneck,
+        specific_bottleneck=model.specific_bottleneck,
+        hidden_dims=tuple(model.hidden_dims),
+        z_dim=model.z_dim,
+        test_feature=model.test_feature,
+        test_branches=model.test_branches,
+        initial_scale=model.initial_scale,
     )
     network.pretrained_reports = {}
-    if model_cfg["pretrained"]:
+    if cfg.backbone.pretrained:
         for name, encoder in network.encoders().items():
-            network.pretrained_reports[name] = load_pretrained_backbone(encoder, model_cfg["pretrained"])
+            network.pretrained_reports[name] = encoder.load_pretrained(cfg.backbone.pretrained)
     return network

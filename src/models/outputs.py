@@ -12,9 +12,10 @@ to one modality:
 
 Each stream is a tuple indexed by the constants below. Streams of a branch without a
 bottleneck have only the first ``OBSERVATION_FIELDS`` entries; with a bottleneck they have
-all ``ALL_FIELDS``. Shapes: ``FEATURE`` (B, 2048 for ResNet-50, 512 for ResNet-18/34) is
-the pooled observation v before the BN neck, ``LOGITS`` (B, C) the observation classifier
-on the BN-neck output, ``Z`` (B, z_dim) the representation (a sample in training),
+all ``ALL_FIELDS``. Shapes: ``FEATURE`` (B, the backbone's ``output_dim``: 2048 for
+ResNet-50, 512 for ResNet-18/34) is the pooled observation v before the BN neck, ``LOGITS``
+(B, C) the observation classifier on the BN-neck output, ``Z`` (B, z_dim) the representation
+(a sample in training),
 ``Z_MEAN`` and ``Z_SCALE`` (B, z_dim) the Gaussian's mean and positive scale (for a
 deterministic bottleneck ``Z_SCALE`` is zeros and ``Z`` equals ``Z_MEAN``), ``Z_LOGITS``
 (B, C) the representation classifier on z.

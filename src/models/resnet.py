@@ -13,11 +13,13 @@ The encoder returns the observation v: global average pooling of the last stage,
 configurable; 1 (the re-id default) doubles both spatial sides of the last feature map.
 """
 
-import mindspore as ms
 from mindspore import nn, ops
 from mindspore.common.initializer import HeNormal
 
+from src.models.backbone import BACKBONES, Backbone
 from src.models.pointwise_conv import PointwiseConv2d
+from src.models.pretrained import load_pretrained_backbone
+from src.registry import fixed_choices
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.9
@@ -28,10 +30,15 @@ ARCHITECTURES = {
     34: ("basic", (3, 4, 6, 3)),
     50: ("bottleneck", (3, 4, 6, 3)),
 }
+DEPTHS = fixed_choices("ResNet depth", tuple(ARCHITECTURES), config_keys=("backbone.depth",))
+LAST_STRIDES = fixed_choices("ResNet last stride", (1, 2), config_keys=("backbone.last_stride",))
 # Stage widths are base_width * STAGE_MULTIPLIERS; torchvision's (and ImageNet weights') base is 64.
 STAGE_MULTIPLIERS = (1, 2, 4, 8)
 TORCHVISION_BASE_WIDTH = 64
-POINTWISE_GRADS = ("auto", "conv", "builtin")
+POINTWISE_GRADS = ("conv", "builtin")
+# The configuration may also say "auto", resolved by the device (ResNetEncoder.from_config).
+CONFIG_POINTWISE_GRADS = fixed_choices("pointwise gradient", ("auto",) + POINTWISE_GRADS,
+                                       config_keys=("backbone.pointwise_grad",))
 EXPANSION = {"basic": 1, "bottleneck": 4}
 
 
@@ -122,7 +129,8 @@ class BottleneckBlock(nn.Cell):
 BLOCKS = {"basic": BasicBlock, "bottleneck": BottleneckBlock}
 
 
-class ResNetEncoder(nn.Cell):
+@BACKBONES.register("resnet")
+class ResNetEncoder(Backbone):
     """ResNet trunk + global average pooling: images (B, 3, H, W) -> v (B, ``output_dim``).
 
     Args:
@@ -133,20 +141,19 @@ class ResNetEncoder(nn.Cell):
             moving statistics, whatever ``set_train`` says.
         pointwise_grad: input gradient of the 1x1 stride-1 convolutions: "conv" (a forward
             convolution, ``PointwiseConv2d``: ~4% faster training steps on CPU, ~11% more peak
-            memory there), "builtin" (MindSpore's), or "auto": "conv" when the context's device
-            target is CPU, else "builtin" (unmeasured on GPU / Ascend, so left as it was).
-            Forward values, parameters and exported graphs are the same either way.
+            memory there) or "builtin" (MindSpore's). Forward values, parameters and exported
+            graphs are the same either way.
         base_width: channels of the stem and the first stage; stage s has base_width * 2^s.
             64 is torchvision's ResNet (the only width ImageNet weights fit); a narrower
             network costs about (base_width / 64)^2 of the compute, for CPU runs from scratch.
     """
 
-    def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="auto",
+    def __init__(self, depth=50, last_stride=1, frozen_stages=-1, pointwise_grad="builtin",
                  base_width=TORCHVISION_BASE_WIDTH):
         super().__init__()
-        if depth not in ARCHITECTURES:
-            raise ValueError(f"ResNet depth must be one of {sorted(ARCHITECTURES)}, got {depth}")
-        if last_stride not in (1, 2):
+        if depth not in DEPTHS:
+            raise ValueError(f"ResNet depth must be one of {DEPTHS}, got {depth}")
+        if last_stride not in LAST_STRIDES:
             raise ValueError(f"last_stride must be 1 or 2, got {last_stride}")
         if not -1 <= frozen_stages <= 4:
             raise ValueError(f"frozen_stages must be in -1..4, got {frozen_stages}")
@@ -154,8 +161,6 @@ class ResNetEncoder(nn.Cell):
             raise ValueError(f"pointwise_grad must be one of {POINTWISE_GRADS}, got {pointwise_grad!r}")
         if base_width < 1:
             raise ValueError(f"base_width must be a positive channel count, got {base_width}")
-        if pointwise_grad == "auto":
-            pointwise_grad = "conv" if ms.get_context("device_target") == "CPU" else "builtin"
         kind, blocks_per_stage = ARCHITECTURES[depth]
         block = BLOCKS[kind]
         self.depth = depth
@@ -192,10 +197,21 @@ class ResNetEncoder(nn.Cell):
             for parameter in cell.get_parameters():
                 parameter.requires_grad = False
 
+    @classmethod
+    def from_config(cls, cfg):
+        """The ``backbone`` section's ResNet options; ``pointwise_grad: auto`` is "conv" on CPU
+        (``cfg.device_target``) and "builtin" elsewhere (unmeasured on GPU / Ascend, so left as it was)."""
+        section = cfg.backbone
+        pointwise_grad = section.pointwise_grad
+        if pointwise_grad == "auto":
+            pointwise_grad = "conv" if cfg.device_target == "CPU" else "builtin"
+        return cls(section.depth, section.last_stride, section.frozen_stages, pointwise_grad, section.base_width)
+
     def feature_map(self, images):
         """(B, 3, H, W) -> last-stage map (B, output_dim, H', W')."""
         x = self.maxpool(_pad_with_zeros(self.relu(self.bn1(self.conv1(images)))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
-    def construct(self, images):
-        return ops.mean(self.feature_map(images), axis=(2, 3))
+    def load_pretrained(self, path):
+        """ImageNet ResNet weights of any naming ``src.models.pretrained`` knows."""
+        return load_pretrained_backbone(self, path)

@@ -1,0 +1,56 @@
+"""Conventional IB baseline (Table 3 rows 7-9): beta * I_JS(v; z), one critic per bottleneck.
+
+With ``loss.cib`` the objective is L_cls(z) + metric_weight * L_metric(z) + beta * I_JS(v; z),
+where the cross-entropy on z is the I(z; y) term of that baseline (the other terms leave v
+unsupervised then). It replaces VSD/VCD/VML: asking for both is an error rather than a silent
+choice. It trains every branch as a conventional IB, so every branch needs a bottleneck. The
+shared branch's critic sees its two streams pooled, each specific stream has its own; negative
+pairs take z from another identity (``negative_partners`` in mutual_information.py).
+"""
+
+from mindspore import nn
+
+from src.losses.mutual_information import AdversarialMutualInformation
+from src.losses.streams import paired_labels, pooled
+from src.losses.term import LOSS_TERMS, LossTerm
+from src.models.outputs import FEATURE, SHARED_STREAMS, Z
+
+
+@LOSS_TERMS.register("cib")
+class ConventionalIBTerm(LossTerm):
+    """Args: ``groups``: per critic, the indices of the streams it sees (one, or the two of the
+    shared branch pooled); ``observation_dim``, ``z_dim``: sizes of v and z; ``critic_hidden``:
+    width of the critic's two hidden layers; ``weight``: beta."""
+
+    name = "cib"
+
+    def __init__(self, groups, observation_dim, z_dim, critic_hidden=1609, weight=2.0):
+        super().__init__(weight, [index for group in groups for index in group])
+        self.groups = tuple(tuple(group) for group in groups)
+        self.mutual_information = nn.CellList([
+            AdversarialMutualInformation(observation_dim, z_dim, critic_hidden) for _ in self.groups])
+
+    @classmethod
+    def from_config(cls, cfg, layout):
+        loss = cfg.loss
+        if not loss.cib:
+            return None
+        if loss.vsd or loss.vcd or loss.vml:
+            raise ValueError("loss.cib (conventional IB) replaces VSD, VCD and VML: set loss.vsd, "
+                             "loss.vcd and loss.vml to false to use it")
+        if set(layout.bottleneck_streams) != set(layout.names):
+            raise ValueError("loss.cib needs a bottleneck on every branch it trains (model.shared_bottleneck "
+                             "and model.specific_bottleneck other than none for the branches in model.branches)")
+        groups = ()
+        for pair in layout.branch_pairs:
+            groups += (pair,) if layout.names[pair[0]] in SHARED_STREAMS else ((pair[0],), (pair[1],))
+        return cls(groups, layout.observation_dim, layout.z_dim, loss.cib_critic_hidden, loss.beta)
+
+    def construct(self, outputs, labels):
+        pooled_labels = paired_labels(labels)
+        cib = 0.0
+        for group_index, group in enumerate(self.groups):
+            group_labels = pooled_labels if len(group) == 2 else labels
+            cib = cib + self.mutual_information[group_index](pooled(outputs, group, FEATURE),
+                                                             pooled(outputs, group, Z), group_labels)
+        return cib

@@ -1,0 +1,57 @@
+"""L_metric: a metric loss per branch on its visible and infrared streams pooled together.
+
+Positives and negatives thus include cross-modal pairs. For the specific branch the pool is
+E_V(visible) with E_I(infrared): at test a visible and an infrared image are compared through
+exactly these two features, so they must share one metric space. Applied to the observation v
+(unless ``loss.cib``: conventional IB puts no re-id loss on v) and, where the branch has a
+bottleneck, to z (the sample); the per-branch, per-feature losses are summed.
+"""
+
+from src.losses.ranked_list import RankedListLoss
+from src.losses.streams import paired_labels, pooled
+from src.losses.term import LOSS_TERMS, LossTerm
+from src.losses.triplet import BatchHardTripletLoss
+from src.models.outputs import FEATURE, Z
+from src.registry import fixed_choices
+
+METRICS = fixed_choices("metric loss", ("ranked_list", "triplet", "none"), config_keys=("loss.metric",))
+
+
+@LOSS_TERMS.register("metric")
+class MetricTerm(LossTerm):
+    """Args: ``metric_loss``: a cell (features (N, D), labels (N,)) -> scalar; ``branch_pairs``:
+    (visible index, infrared index) per branch; ``branch_has_z``: per branch, whether z is
+    supervised too; ``on_observation``: whether v is; ``weight``: metric_weight."""
+
+    name = "metric"
+
+    def __init__(self, metric_loss, branch_pairs, branch_has_z, on_observation=True, weight=1.0):
+        super().__init__(weight, [index for pair in branch_pairs for index in pair])
+        self.metric_loss = metric_loss
+        self.branch_pairs = tuple(branch_pairs)
+        self.branch_has_z = tuple(branch_has_z)
+        self.on_observation = on_observation
+
+    @classmethod
+    def from_config(cls, cfg, layout):
+        loss = cfg.loss
+        if loss.metric not in METRICS:
+            raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {loss.metric!r}")
+        if loss.metric == "none":
+            return None
+        if loss.metric == "ranked_list":
+            metric_loss = RankedListLoss(loss.rll_margin, loss.rll_alpha, loss.rll_temperature)
+        else:
+            metric_loss = BatchHardTripletLoss(loss.triplet_margin)
+        branch_has_z = tuple(layout.has_z(pair[0]) for pair in layout.branch_pairs)
+        return cls(metric_loss, layout.branch_pairs, branch_has_z, not loss.cib, loss.metric_weight)
+
+    def construct(self, outputs, labels):
+        pooled_labels = paired_labels(labels)
+        metric = 0.0
+        for pair, branch_z in zip(self.branch_pairs, self.branch_has_z):
+            if self.on_observation:
+                metric = metric + self.metric_loss(pooled(outputs, pair, FEATURE), pooled_labels)
+            if branch_z:
+                metric = metric + self.metric_loss(pooled(outputs, pair, Z), pooled_labels)
+        return metric

@@ -1,0 +1,28 @@
+"""L_VCD (beta of Eq. 16): variational cross-distillation between the shared branch's visible
+and infrared streams; needs the shared bottleneck."""
+
+from src.losses.distillation import VariationalCrossDistillation
+from src.losses.term import LOSS_TERMS, LossTerm
+from src.models.outputs import LOGITS, SHARED_STREAMS, Z_LOGITS
+
+
+@LOSS_TERMS.register("vcd")
+class CrossDistillationTerm(LossTerm):
+    """Args: ``shared_pair``: (shared visible index, shared infrared index); ``weight``: beta;
+    ``detach_teacher``: stop the gradient on the observation (teacher) side."""
+
+    name = "vcd"
+
+    def __init__(self, shared_pair, weight=2.0, detach_teacher=True):
+        super().__init__(weight, shared_pair)
+        self.cross_distillation = VariationalCrossDistillation(detach_teacher)
+
+    @classmethod
+    def from_config(cls, cfg, layout):
+        if not cfg.loss.vcd or not layout.all_have_z(SHARED_STREAMS):
+            return None
+        return cls(tuple(layout.index(name) for name in SHARED_STREAMS), cfg.loss.beta, cfg.loss.detach_teacher)
+
+    def construct(self, outputs, labels):
+        first, second = outputs[self.streams[0]], outputs[self.streams[1]]
+        return self.cross_distillation(first[LOGITS], first[Z_LOGITS], second[LOGITS], second[Z_LOGITS])

@@ -1,0 +1,32 @@
+"""L_VSD (beta of Eq. 16): variational self-distillation, summed over the specific streams
+that have a bottleneck."""
+
+from src.losses.distillation import VariationalSelfDistillation
+from src.losses.term import LOSS_TERMS, LossTerm
+from src.models.outputs import LOGITS, SPECIFIC_STREAMS, Z_LOGITS
+
+
+@LOSS_TERMS.register("vsd")
+class SelfDistillationTerm(LossTerm):
+    """Args: ``streams``: indices of the distilled streams; ``weight``: beta; ``detach_teacher``:
+    stop the gradient on the observation (teacher) side."""
+
+    name = "vsd"
+
+    def __init__(self, streams, weight=2.0, detach_teacher=True):
+        super().__init__(weight, streams)
+        self.self_distillation = VariationalSelfDistillation(detach_teacher)
+
+    @classmethod
+    def from_config(cls, cfg, layout):
+        streams = tuple(layout.index(name) for name in SPECIFIC_STREAMS
+                        if name in layout.bottleneck_streams)
+        if not cfg.loss.vsd or not streams:
+            return None
+        return cls(streams, cfg.loss.beta, cfg.loss.detach_teacher)
+
+    def construct(self, outputs, labels):
+        vsd = 0.0
+        for index in self.streams:
+            vsd = vsd + self.self_distillation(outputs[index][LOGITS], outputs[index][Z_LOGITS])
+        return vsd
