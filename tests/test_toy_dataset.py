@@ -65,10 +65,6 @@ class ToyDataset(VIReIDDataset):
     trials = (0, 1)
     standard_num_classes = len(TRAIN_IDS)
 
-    @classmethod
-    def from_config(cls, data_cfg):
-        return cls(data_cfg.data_path)
-
     def __init__(self, root):
         self.root = root
 

@@ -69,9 +69,9 @@ class VIReIDDataset:
         standard_num_classes: training identities of the standard split (sizes a network
             without reading the data, e.g. for a parameter count).
 
-    Subclasses implement ``from_config``, ``num_classes``, ``train_records`` and
-    ``_test_lists``; datasets with ``trial_has_own_training_split`` also ``trial`` and
-    ``for_trial``.
+    Subclasses implement ``num_classes``, ``train_records`` and ``_test_lists``, and
+    ``from_config`` when their constructor takes more than the root; datasets with
+    ``trial_has_own_training_split`` also ``trial`` and ``for_trial``.
     """
 
     title = ""
@@ -83,8 +83,8 @@ class VIReIDDataset:
 
     @classmethod
     def from_config(cls, data_cfg):
-        """The reader for the ``data`` section of the configuration (``data_path``, ``trial``)."""
-        raise NotImplementedError
+        """The reader for the ``data`` section of the configuration; by default ``cls(data_path)``."""
+        return cls(data_cfg.data_path)
 
     @property
     def num_classes(self):

@@ -56,10 +56,6 @@ class LLCM(VIReIDDataset):
     trials = tuple(range(10))
     standard_num_classes = 713
 
-    @classmethod
-    def from_config(cls, data_cfg):
-        return cls(data_cfg.data_path)
-
     def __init__(self, root):
         self.root = root
         require_path(root, "an LLCM root holding idx/, test_vis/ and test_nir/")

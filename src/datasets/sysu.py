@@ -107,10 +107,6 @@ class SYSUMM01(VIReIDDataset):
     trials = tuple(range(10))
     standard_num_classes = 395
 
-    @classmethod
-    def from_config(cls, data_cfg):
-        return cls(data_cfg.data_path)
-
     def __init__(self, root):
         self.root = root
         require_path(root, "a SYSU-MM01 root holding cam1..cam6/ and exp/")
