@@ -31,10 +31,6 @@ CHOICES = {
     "data.epoch_definition": ("ids", "images"),
     "model.branches": ("shared", "specific"),
     "train.amp_level": ("O0", "O1", "O2"),
-    "eval.mode": ("all", "indoor"),
-    "eval.protocol": ("agw", "official"),
-    "eval.shots": (1, 10),
-    "eval.direction": ("v2t", "t2v", "both"),
     "export.file_format": ("MINDIR", "ONNX"),
     "export.modality": ("visible", "infrared", "both"),
 }

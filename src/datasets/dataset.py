@@ -22,10 +22,12 @@ import dataclasses
 
 from src.config import ConfigError, load_config
 from src.errors import MissingInputError
-from src.registry import Registry
+from src.registry import Registry, fixed_choices
 
 DATASETS = Registry("dataset", config_keys=("data.dataset",))
 DIRECTIONS = ("v2t", "t2v")
+# eval.direction: one direction, or "both" to run each.
+fixed_choices("query direction", DIRECTIONS + ("both",), ("eval.direction",))
 
 
 @dataclasses.dataclass(frozen=True)

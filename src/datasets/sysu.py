@@ -36,13 +36,15 @@ from src.datasets.folder_lists import draw_one_per_folder, list_images, read_id_
 from src.datasets.ranking_rule import RANKING_RULES, RankingRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.errors import MalformedInputError
+from src.registry import fixed_choices
 from src.utils.run_log import get_logger
 
 RGB_CAMS = (1, 2, 4, 5)
 IR_CAMS = (3, 6)
 GALLERY_CAMS = {"all": (1, 2, 4, 5), "indoor": (1, 2)}
-PROTOCOLS = ("agw", "official")
-SHOTS = (1, 10)
+fixed_choices("SYSU-MM01 search mode", tuple(GALLERY_CAMS), ("eval.mode",))
+PROTOCOLS = fixed_choices("SYSU-MM01 protocol", ("agw", "official"), ("eval.protocol",))
+SHOTS = fixed_choices("SYSU-MM01 gallery shots", (1, 10), ("eval.shots",))
 NUM_CAMS = 6
 # Infrared camera 3 and visible camera 2 share a room.
 SAME_ROOM_QUERY_CAM = 3
