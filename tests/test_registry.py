@@ -54,3 +54,12 @@ def test_fixed_choices_are_the_allowed_values_of_their_keys():
     values = fixed_choices("toy mode", ("fast", "slow"), config_keys=("train.toy_mode_for_test",))
     assert values == ("fast", "slow")
     assert config_choices("train.toy_mode_for_test") == ("fast", "slow")
+
+
+@pytest.mark.parametrize("key, value, allowed", [("eval.mode", "outdoor", "all, indoor"), ("eval.shots", "5", "1, 10"),
+                                                 ("eval.protocol", "sysu", "agw, official"),
+                                                 ("eval.direction", "i2v", "v2t, t2v, both")])
+def test_values_a_module_declares_are_the_configs_choices(key, value, allowed):
+    # Declared once, by the SYSU reader and the dataset contract (fixed_choices), not in src.config.
+    with pytest.raises(ConfigError, match=f"'{key}' must be one of {allowed}; got"):
+        load_config([f"--{key}", value])
