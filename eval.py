@@ -28,7 +28,7 @@ from src.datasets.dataset import configured_test_options
 from src.errors import report_and_exit_status, report_error
 from src.utils.run_log import start_logging
 
-# DESIGN.md's option names -> the dotted config keys.
+# Short option names -> the dotted config keys.
 ALIASES = {
     "features": "eval.features",
     "save_features": "eval.save_features",

@@ -7,7 +7,7 @@ sampler gives the batch of that epoch and step (deterministic for (seed, epoch))
 come from the cache (or are decoded), and the augmentation draws from a generator seeded
 by (seed, epoch, step, rank, modality). Iterate with ONE iterator for the whole run
 (``training_iterator``): a fresh iterator per epoch would restart at the first step
-(DESIGN.md section 5). A resumed run starting at (epoch, step) gets exactly the batches,
+(a MindSpore behaviour). A resumed run starting at (epoch, step) gets exactly the batches,
 images and augmentation of the uninterrupted run.
 """
 

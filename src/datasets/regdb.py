@@ -1,6 +1,6 @@
 """RegDB reader: one trial's training records and its test lists.
 
-On disk (DESIGN.md section 3): ``Visible/<id>/...``, ``Thermal/<id>/...`` (real names look
+On disk (README, Datasets): ``Visible/<id>/...``, ``Thermal/<id>/...`` (real names look
 like ``Thermal/1/male_front_t_00007_1.bmp``) and ``idx/{train,test}_{visible,thermal}_{k}.txt``
 for k = 1..10, one ``relative/path label`` per line. Each trial splits the 412 ids half / half;
 a model is trained on trial k's training half and tested on the same trial's test half only,

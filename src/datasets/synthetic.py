@@ -1,7 +1,7 @@
 """Small synthetic visible-infrared re-id datasets in the exact on-disk layouts of the real ones.
 
 They let every part of the pipeline (readers, protocols, training, evaluation) run end to end
-without the real data. Layouts (DESIGN.md section 3; naming checked against public code):
+without the real data. Layouts (README, Datasets; naming checked against public code):
 
 * ``sysu``: ``cam1..cam6/<4-digit id>/<4-digit frame>.jpg`` with frames 0001.. per folder,
   ``exp/{train,val,test}_id.txt`` (first line: comma-separated ids) and

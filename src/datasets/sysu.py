@@ -1,6 +1,6 @@
 """SYSU-MM01 reader: training records and the test lists of the AGW and official protocols.
 
-On disk (DESIGN.md section 3): ``cam1..cam6/<4-digit id>/<4-digit frame>.jpg``,
+On disk (README, Datasets): ``cam1..cam6/<4-digit id>/<4-digit frame>.jpg``,
 ``exp/{train,val,test}_id.txt`` (first line: comma-separated ids) and, for the official
 protocol, the kit's ``rand_perm_cam.mat``. RGB cameras 1, 2, 4, 5; IR cameras 3, 6.
 

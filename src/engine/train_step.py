@@ -1,7 +1,7 @@
 """The training step as one graph: forward, objective, gradients, reduction, update.
 
 A Cell-based step compiled in graph mode was measured twice as fast on CPU as ``ms.jit``
-on a Python function (DESIGN.md section 5), so the whole step lives in ``TrainStep``.
+on a Python function, so the whole step lives in ``TrainStep``.
 """
 
 import mindspore as ms

@@ -3,7 +3,7 @@
 The rule (``src.datasets.ranking_rule``; each dataset names its own) says which gallery images
 a query's ranking drops and whether the CMC counts distinct identities (in the kept ranking
 only the first image of each identity takes a rank) or images. The built-in rules follow the
-public reference code of the SYSU-MM01 / RegDB / LLCM protocols (DESIGN.md section 3),
+public reference code of the SYSU-MM01 / RegDB / LLCM protocols,
 checked value for value against ``tests/fixtures/protocol_reference``.
 
 In every rule mAP is the ordinary average precision and mINP = (number of true matches) /

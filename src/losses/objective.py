@@ -1,4 +1,4 @@
-"""The training objective, Eq. 16 and 17 of the paper (DESIGN.md section 2).
+"""The training objective, Eq. 16 and 17 of the paper (README, Differences from the paper).
 
     L_train = L_cls + metric_weight * L_metric + alpha * L_DML + beta * (L_VSD + L_VCD + L_VML)
 
