@@ -7,7 +7,7 @@ from mindspore import nn, ops
 
 from src.engine.overflow import NonFiniteLossError, NonFiniteSteps
 from src.engine.schedule import learning_rates
-from src.engine.train_step import NetworkWithObjective, TrainStep
+from src.engine.train_step import AllFinite, NetworkWithObjective, TrainStep
 
 
 class ToyNetwork(nn.Cell):
@@ -126,6 +126,60 @@ def test_non_finite_gradient_with_a_finite_loss_leaves_parameters_untouched():
     after = weights_of(network)
     for name in before:
         np.testing.assert_array_equal(before[name], after[name])
+
+
+class InfiniteGradient(nn.Cell):
+    """Identity forward; an infinite gradient backward."""
+
+    def construct(self, x):
+        return x
+
+    def bprop(self, x, out, dout):
+        return (dout * float("inf"),)
+
+
+class FiniteLossInfiniteGradientObjective(nn.Cell):
+    component_names = ("plain",)
+
+    def __init__(self):
+        super().__init__()
+        self.infinite_gradient = InfiniteGradient()
+
+    def construct(self, outputs, labels):
+        loss = self.infinite_gradient(outputs[0]).mean()
+        return loss, (loss,)
+
+
+def test_infinite_gradient_with_a_finite_loss_leaves_parameters_untouched():
+    network = ToyNetwork()
+    step = TrainStep(NetworkWithObjective(network, FiniteLossInfiniteGradientObjective()),
+                     nn.SGD(network.trainable_params(), 0.1))
+    before = weights_of(network)
+    total, _, finite = step(*make_batch())
+    assert np.isfinite(total.asnumpy()) and not bool(finite.asnumpy())
+    for name, value in weights_of(network).items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_all_finite_agrees_with_numpy(dtype):
+    """Large finite values (whose plain sum or squares overflow) stay finite; one inf, -inf
+    or NaN anywhere, in a tensor of any shape, makes the whole tuple non-finite."""
+    rng = np.random.default_rng(3)
+    big = np.finfo(dtype).max
+    arrays = [rng.normal(size=shape).astype(dtype) for shape in [(), (7,), (3, 5), (2, 3, 4, 5)]]
+    arrays[2][:] = big
+    arrays[1][0] = -big
+    check = AllFinite()
+    assert bool(check(tuple(ms.Tensor(a) for a in arrays)).asnumpy())
+    for index, shape in enumerate(a.shape for a in arrays):
+        for bad in (np.inf, -np.inf, np.nan):
+            poisoned = [a.copy() for a in arrays]
+            position = tuple(rng.integers(0, size) for size in shape)
+            poisoned[index][position] = bad
+            expected = all(np.isfinite(a).all() for a in poisoned)
+            assert not expected
+            assert bool(check(tuple(ms.Tensor(a) for a in poisoned)).asnumpy()) == expected, (index, bad)
 
 
 def test_dynamic_loss_scale_skips_a_non_finite_step_and_halves_the_scale():
