@@ -128,3 +128,18 @@ def test_bench_versus_torch_pairs_every_round():
     result = bench_versus_torch.main(["--torch_python", sys.executable, "--depth", "18", "--height", "32",
                                       "--width", "16", "--rounds", "3", "--warmup", "1"])
     assert len(result["pairs"]) == 3 and all(ms_s > 0 and torch_s > 0 for ms_s, torch_s in result["pairs"])
+
+
+def test_bench_finite_check_times_each_check_in_every_round(capsys):
+    bench = load_script("bench_finite_check")
+    # One plain branch: the smallest step graph, as compiling it twice is most of the cost.
+    times = bench.main(["--config_path", "", "--height", "32", "--width", "16", "--batch_ids", "2", "--per_modality", "1",
+                        "--rounds", "2", "--warmup", "0", "--num_classes", "10", "--backbone.depth", "18",
+                        "--checks", "ms.amp.all_finite", "AllFinite", "--model.branches", "[shared]",
+                        "--model.shared_bottleneck", "none", "--loss.vsd", "false", "--loss.vcd", "false",
+                        "--loss.vml", "false"])
+    assert list(times) == ["ms.amp.all_finite", "AllFinite"]
+    assert all(len(series) == 2 and min(series) > 0 for series in times.values())
+    out = capsys.readouterr().out
+    assert "2 paired rounds" in out
+    assert "ms.amp.all_finite" in out and "per round / ms.amp.all_finite 1.000x" in out
