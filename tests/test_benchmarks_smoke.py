@@ -143,3 +143,11 @@ def test_bench_finite_check_times_each_check_in_every_round(capsys):
     out = capsys.readouterr().out
     assert "2 paired rounds" in out
     assert "ms.amp.all_finite" in out and "per round / ms.amp.all_finite 1.000x" in out
+
+
+@pytest.mark.parametrize("option", [["--rounds", "0"], ["--warmup", "-1"]])
+def test_bench_finite_check_refuses_empty_or_negative_round_counts(option, capsys):
+    bench = load_script("bench_finite_check")
+    with pytest.raises(SystemExit):
+        bench.parse_args(option)
+    assert "--rounds must be at least 1 and --warmup at least 0" in capsys.readouterr().err

@@ -88,13 +88,13 @@ class AllFinite(nn.Cell):
         self.hyper_map = ops.HyperMap()
 
     def construct(self, tensors):
-        return ops.isfinite(ops.addn(self.hyper_map(_sum_times_zero, tensors)))
+        return ops.isfinite(ops.addn(self.hyper_map(_zero_or_nan, tensors)))
 
 
 _L2_LOSS = ops.L2Loss()
 
 
-def _sum_times_zero(tensor):
+def _zero_or_nan(tensor):
     return ops.cast(_L2_LOSS(tensor * 0.0), ms.float32)
 
 
