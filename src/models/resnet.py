@@ -1,4 +1,4 @@
-"""ResNet-18/34/50 encoders with torchvision's structure, parameter layout and numerics.
+"""ResNet-10/18/34/50 encoders with torchvision's structure, parameter layout and numerics.
 
 The layout mirrors torchvision (``conv1``, ``bn1``, ``layer1`` .. ``layer4``, blocks with
 ``conv1``/``bn1``/..., projection shortcut ``downsample.0`` (conv) and ``downsample.1``
@@ -9,7 +9,7 @@ momentum 0.9 in MindSpore's convention (= torchvision's 0.1), the stride of a bo
 block on its 3x3 convolution (ResNet v1.5).
 
 The encoder returns the observation v: global average pooling of the last stage,
-(B, 2048) for ResNet-50 and (B, 512) for ResNet-18/34. The last stage's stride is
+(B, 2048) for ResNet-50 and (B, 512) for ResNet-10/18/34 (at base width 64). The last stage's stride is
 configurable; 1 (the re-id default) doubles both spatial sides of the last feature map.
 """
 
@@ -26,6 +26,7 @@ BN_MOMENTUM = 0.9
 
 # depth -> (block kind, blocks per stage)
 ARCHITECTURES = {
+    10: ("basic", (1, 1, 1, 1)),  # not a torchvision model: no ImageNet weights; for CPU runs from scratch
     18: ("basic", (2, 2, 2, 2)),
     34: ("basic", (3, 4, 6, 3)),
     50: ("bottleneck", (3, 4, 6, 3)),
@@ -134,7 +135,7 @@ class ResNetEncoder(Backbone):
     """ResNet trunk + global average pooling: images (B, 3, H, W) -> v (B, ``output_dim``).
 
     Args:
-        depth: 18, 34 or 50.
+        depth: 10, 18, 34 or 50 (10: one basic block per stage, which has no ImageNet weights).
         last_stride: stride of the last stage, 1 or 2.
         frozen_stages: -1 freezes nothing; N >= 0 freezes the stem and stages 1..N: their
             parameters get ``requires_grad=False`` and their BatchNorms always use the
