@@ -226,6 +226,17 @@ def test_checkpoint_of_another_depth_is_refused_naming_keys(tmp_path):
         np.testing.assert_array_equal(value, before[name])
 
 
+def test_deeper_resnet_that_fits_every_parameter_is_refused_naming_surplus_blocks(tmp_path):
+    # ResNet-18 holds every ResNet-10 parameter with the right shape; its second blocks give it away.
+    path = save_checkpoint(torchvision_to_project_names(random_torchvision_state(18)), tmp_path / "r18.ckpt")
+    encoder = ResNetEncoder(10)
+    before = encoder_values(encoder)
+    with pytest.raises(CheckpointMismatchError, match=r"residual blocks this network lacks \(layer1\.1\.conv1\.weight"):
+        load_pretrained_backbone(encoder, path)
+    for name, value in encoder_values(encoder).items():
+        np.testing.assert_array_equal(value, before[name])
+
+
 def test_checkpoint_without_resnet_names_is_refused(tmp_path):
     path = save_checkpoint({"backbone.stem.weight": np.zeros((64, 3, 7, 7), np.float32)}, tmp_path / "other.ckpt")
     with pytest.raises(CheckpointMismatchError, match="backbone.stem.weight"):
@@ -266,6 +277,18 @@ def test_network_checkpoint_of_another_configuration_is_refused(tmp_path):
     path = save_checkpoint({name: p.asnumpy() for name, p in source.parameters_and_names()}, tmp_path / "nob.ckpt")
     with pytest.raises(CheckpointMismatchError, match=r"shared_branch\.bottleneck\.mlp\.0\.weight"):
         load_network_checkpoint(tiny_network(), path)
+
+
+def test_network_checkpoint_of_a_deeper_resnet_is_refused(tmp_path):
+    # A ResNet-18 network's checkpoint fits every parameter of the same network on ResNet-10.
+    def network(depth):
+        return VIReIDNetwork(4, lambda: ResNetEncoder(depth, base_width=8), hidden_dims=(16,), z_dim=8)
+    values = {name: p.asnumpy() for name, p in network(18).parameters_and_names()}
+    entries = {f"network.{name}": value for name, value in values.items()}
+    entries.update({f"moment1.network.{name}": value for name, value in values.items()})
+    path = save_checkpoint(entries, tmp_path / "r18_network.ckpt")
+    with pytest.raises(CheckpointMismatchError, match=r"residual blocks this network lacks \([a-z_]+\.encoder\.layer1\.1\."):
+        load_network_checkpoint(network(10), path)
 
 
 def test_build_network_loads_the_pretrained_backbone_into_every_encoder(tmp_path):

@@ -1,6 +1,7 @@
 """ResNet encoder: sizes, last stride, frozen stages, parameter counts."""
 
 import os
+import re
 import mindspore as ms
 import numpy as np
 import pytest
@@ -36,6 +37,14 @@ def test_parameter_count_is_torchvision_minus_its_classifier(depth, torchvision_
     encoder = ResNetEncoder(depth=depth)
     fc = (encoder.output_dim + 1) * 1000
     assert sum(p.size for p in encoder.trainable_params()) == torchvision_total - fc
+
+
+def test_resnet10_is_resnet18_with_one_block_per_stage():
+    names = {name for name, _ in ResNetEncoder(depth=10).parameters_and_names()}
+    assert names == {name for name, _ in ResNetEncoder(depth=18).parameters_and_names()
+                     if not re.match(r"layer\d\.1\.", name)}
+    # Stem 9,408 + 128; stages 73,984 + 230,144 + 919,040 + 3,673,088 (convolutions, BatchNorms, shortcuts).
+    assert sum(p.size for p in ResNetEncoder(depth=10).trainable_params()) == 4_905_792
 
 
 def test_frozen_stages_stop_gradients_and_batch_statistics():

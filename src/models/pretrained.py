@@ -41,6 +41,8 @@ _MINDSPORE_MODULE_RENAMES = (
     (re.compile(r"\.bn2d\."), ".bn2."),
 )
 IMAGENET_CLASSIFIER_PREFIXES = ("fc.", "classifier.", "end_point.")
+# A parameter of a residual block of a ResNet trunk: layer1.0.conv1.weight, ...
+_TRUNK_BLOCK = re.compile(r"(^|\.)layer[1-4]\.\d+\.")
 _LISTED = 8
 
 
@@ -111,13 +113,34 @@ def _read_checkpoint(path):
     return {name: value.asnumpy() for name, value in checkpoint.items()}
 
 
-def _assign(targets, values, path):
-    """Check shapes of {name: array} against {name: Parameter}, then set them all."""
+def _surplus_blocks(unused, names):
+    """Unused keys of residual blocks that the cell lacks (its optimizer moments aside).
+
+    A deeper ResNet of the same block kind (ResNet-18 into ResNet-10, 34 into 18) fits every
+    parameter of the shallower one with the right shape; only these keys show it is another network.
+    """
+    def block(name):  # "visible_branch.encoder.layer1.0." of a parameter in it, or None
+        match = _TRUNK_BLOCK.search(name)
+        return name[:match.end()] if match else None
+
+    own_blocks = {block(name) for name in names} - {None}
+    suffixes = tuple("." + own for own in own_blocks)
+    return [key for key in unused
+            if block(key) is not None and block(key) not in own_blocks and not block(key).endswith(suffixes)]
+
+
+def _assign(targets, values, path, unused):
+    """Check shapes of {name: array} against {name: Parameter} and refuse surplus residual
+    blocks among the ``unused`` keys, then set them all."""
     wrong = [f"{name} {tuple(values[name].shape)} (expected {tuple(targets[name].shape)})"
              for name in values if tuple(values[name].shape) != tuple(targets[name].shape)]
     if wrong:
         raise CheckpointMismatchError(f"checkpoint {path} does not fit: wrong shapes for {len(wrong)} "
                                       f"parameters{_listing(wrong)}")
+    surplus = _surplus_blocks(unused, set(targets))
+    if surplus:
+        raise CheckpointMismatchError(f"checkpoint {path} has {len(surplus)} parameters of residual blocks this "
+                                      f"network lacks{_listing(surplus)}; is it a deeper ResNet?")
     for name, value in values.items():
         targets[name].set_data(ms.Tensor(value, dtype=targets[name].dtype))
 
@@ -150,7 +173,7 @@ def load_pretrained_backbone(encoder, path):
     if missing:
         raise CheckpointMismatchError(f"checkpoint {path} lacks {len(missing)} encoder parameters{_listing(missing)} "
                                       f"(is it a ResNet-{encoder.depth}?)")
-    _assign(targets, values, path)
+    _assign(targets, values, path, [mindspore_to_project_name(key) for key in unexpected])
     return LoadReport(path, tuple(values), (), tuple(unexpected), tuple(dropped))
 
 
@@ -186,9 +209,10 @@ def load_network_checkpoint(network, path):
         raise CheckpointMismatchError(f"checkpoint {path} lacks {len(missing)} network parameters{_listing(missing)}; "
                                       f"was it trained with another model configuration?")
     values = {name: checkpoint[prefix + name] for name in names}
-    _assign(targets, values, path)
     used = {prefix + name for name in names}
-    return LoadReport(path, tuple(names), (), tuple(key for key in checkpoint if key not in used))
+    unused = tuple(key for key in checkpoint if key not in used)
+    _assign(targets, values, path, [key[len(prefix):] if key.startswith(prefix) else key for key in unused])
+    return LoadReport(path, tuple(names), (), unused)
 
 
 def checkpoint_num_classes(path):
