@@ -37,6 +37,7 @@ from src.engine.context import seed_everything, setup_context  # noqa: E402
 from src.engine.exporter import export_network  # noqa: E402
 from src.models.network import InferenceNetwork, build_network  # noqa: E402
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint  # noqa: E402
+from src.models.resnet import DEPTHS  # noqa: E402
 
 SYSU_TRAINING_IDS = 395
 
@@ -51,7 +52,7 @@ def parse_args(argv):
     parser.add_argument("--steps", type=int, default=5, help="timed calls (the median is reported)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed calls after the first one")
     parser.add_argument("--modality", choices=(VISIBLE, INFRARED), default=VISIBLE)
-    parser.add_argument("--depth", type=int, choices=(18, 34, 50), default=None, help="ResNet depth (default: config)")
+    parser.add_argument("--depth", type=int, choices=DEPTHS, default=None, help="ResNet depth (default: config)")
     args, overrides = parser.parse_known_args(argv)
     if args.steps < 1 or args.warmup < 0 or args.batch < 1:
         parser.error("--steps and --batch must be at least 1, --warmup at least 0")

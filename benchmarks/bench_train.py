@@ -51,6 +51,7 @@ from src.engine.trainer import bottleneck_noise  # noqa: E402
 from src.engine.train_step import NetworkWithObjective, TrainStep  # noqa: E402
 from src.losses.objective import build_objective  # noqa: E402
 from src.models.network import build_network  # noqa: E402
+from src.models.resnet import DEPTHS  # noqa: E402
 
 NO_DISTILLATION = ["--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml", "false", "--loss.cib", "false"]
 # Configuration overrides applied on top of the user's configuration, per benchmark row.
@@ -79,7 +80,7 @@ def parse_args(argv):
     parser.add_argument("--width", type=int, default=128)
     parser.add_argument("--steps", type=int, default=5, help="timed steps (the median is reported)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps after the first (compiling) call")
-    parser.add_argument("--depth", type=int, choices=(18, 34, 50), default=None, help="ResNet depth (default: config)")
+    parser.add_argument("--depth", type=int, choices=DEPTHS, default=None, help="ResNet depth (default: config)")
     parser.add_argument("--num_classes", type=int, default=SYSU_TRAINING_IDS, help="training identities")
     parser.add_argument("--configs", nargs="+", choices=tuple(CONFIGURATIONS), default=list(CONFIGURATIONS))
     parser.add_argument("--onednn_isa", choices=tuple(ISA_SETTINGS), default="AVX2",

@@ -102,7 +102,7 @@ def test_wrong_type_names_key_and_type(tmp_path):
 def test_bad_choice_and_out_of_range_name_what_is_allowed():
     with pytest.raises(ConfigError, match=r"'eval\.protocol' must be one of agw, official; got 'sysu'"):
         load_config(["--eval.protocol", "sysu"])
-    with pytest.raises(ConfigError, match=r"'backbone\.depth' must be one of 18, 34, 50; got 101"):
+    with pytest.raises(ConfigError, match=r"'backbone\.depth' must be one of 10, 18, 34, 50; got 101"):
         load_config(["--backbone.depth", "101"])
     with pytest.raises(ConfigError, match=r"'data\.flip_prob' must be between 0\.0 and 1\.0; got 1\.5"):
         load_config(["--data.flip_prob", "1.5"])
