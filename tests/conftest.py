@@ -97,7 +97,7 @@ def pytest_collection_modifyitems(config, items):
 def tiny_model(synthetic_sysu, tmp_path_factory):
     """An untrained tiny network for the synthetic SYSU-MM01 tree: config, checkpoint and MINDIR pair.
 
-    ResNet-18 (base width 8) shared branch, 32 x 16 inputs, v and z test feature. Returns a dict
+    ResNet-10 (base width 8) shared branch, 32 x 16 inputs, v and z test feature. Returns a dict
     with ``config`` (the run's config.yaml), ``checkpoint`` (.ckpt), ``mindir_stem`` (export.py's
     NAME: NAME_visible.mindir / NAME_infrared.mindir) and ``folder``.
     """
@@ -108,7 +108,7 @@ def tiny_model(synthetic_sysu, tmp_path_factory):
     from src.models.network import build_network
 
     folder = tmp_path_factory.mktemp("tiny_model")
-    cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(folder), "--backbone.depth", "18",
+    cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(folder), "--backbone.depth", "10",
                        "--backbone.base_width", "8", "--model.branches", "[shared]", "--model.hidden_dims", "[16, 8]",
                        "--model.z_dim", "8", "--model.test_feature", "both", "--data.height", "32",
                        "--data.width", "16", "--data.num_workers", "1", "--eval.batch_size", "32"])

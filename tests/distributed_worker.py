@@ -17,7 +17,7 @@ from src.engine.trainer import Trainer  # noqa: E402
 
 def main(data_path, output_dir):
     cfg = load_config([
-        "--data.data_path", data_path, "--output_dir", output_dir, "--backbone.depth", "18",
+        "--data.data_path", data_path, "--output_dir", output_dir, "--backbone.depth", "10",
         "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4", "--data.per_modality", "2",
         "--model.hidden_dims", "[64, 32]", "--model.z_dim", "16", "--data.num_workers", "1",
         "--train.epochs", "1", "--train.warmup_epochs", "0", "--train.lr", "1e-3", "--train.log_interval", "1"])

@@ -10,8 +10,8 @@ import pytest
 from src.config import load_config
 from tools import run_ablation
 
-# A budget that trains in seconds: one step of a ResNet-18 on 32 x 16 images.
-TINY = ["--backbone.depth", "18", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "30",
+# A budget that trains in seconds: one step of a ResNet-10 on 32 x 16 images.
+TINY = ["--backbone.depth", "10", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "30",
         "--data.per_modality", "1", "--model.hidden_dims", "[64, 32]", "--model.z_dim", "16",
         "--train.epochs", "1", "--train.warmup_epochs", "0", "--train.decay_epochs", "[]",
         "--eval.trials", "2", "--eval.flip_tta", "false", "--graph_mode", "false", "--data.num_workers", "1"]

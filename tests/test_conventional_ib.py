@@ -69,7 +69,7 @@ LABELS = np.array([0, 0, 1, 1, 2, 2], np.int32)
 def _gradients(row):
     """{parameter name: gradient} of the total loss of an ablation row, at tiny sizes."""
     cfg = load_config(["--config_path", os.path.join(REPO_ROOT, "configs", "ablation", f"{row}.yaml"),
-                       "--backbone.depth", "18", "--data.height", "32", "--data.width", "16",
+                       "--backbone.depth", "10", "--data.height", "32", "--data.width", "16",
                        "--loss.cib_critic_hidden", "16"])
     network = build_network(cfg, CLASSES)
     objective = build_objective(cfg, network, CLASSES)

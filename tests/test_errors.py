@@ -23,7 +23,7 @@ from conftest import REPO_ROOT
 from src.engine import builders
 from src.errors import report_and_exit_status
 
-TINY_TRAINING = ["--backbone.depth", "18", "--backbone.base_width", "8", "--data.height", "32", "--data.width", "16",
+TINY_TRAINING = ["--backbone.depth", "10", "--backbone.base_width", "8", "--data.height", "32", "--data.width", "16",
                  "--data.batch_ids", "4", "--data.per_modality", "2", "--model.hidden_dims", "[16, 8]",
                  "--model.z_dim", "8", "--data.num_workers", "1", "--train.epochs", "1", "--train.warmup_epochs", "0"]
 

@@ -11,15 +11,15 @@ from src.models.network import InferenceNetwork, VIReIDNetwork
 from src.models.resnet import ResNetEncoder
 
 
-def resnet18():
-    """A fresh ResNet-18 encoder (one per branch)."""
-    return ResNetEncoder(18)
+def resnet10():
+    """A fresh ResNet-10 encoder (one per branch)."""
+    return ResNetEncoder(10)
 
 
 def test_mindir_reproduces_the_network_features_for_any_batch_size(tmp_path):
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_seed(3)
-    network = VIReIDNetwork(7, resnet18, hidden_dims=(32, 16), z_dim=8, test_feature="both")
+    network = VIReIDNetwork(7, resnet10, hidden_dims=(32, 16), z_dim=8, test_feature="both")
     network.set_train(False)
     written = export_network(network, 32, 16, str(tmp_path / "model"))
     assert set(written) == {VISIBLE, INFRARED}
@@ -44,7 +44,7 @@ def test_onnx_export_matches_the_network_at_its_fixed_batch(tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime")
     ms.set_context(mode=ms.GRAPH_MODE)
     ms.set_seed(4)
-    network = VIReIDNetwork(5, resnet18, hidden_dims=(32, 16), z_dim=8, test_feature="v")
+    network = VIReIDNetwork(5, resnet10, hidden_dims=(32, 16), z_dim=8, test_feature="v")
     network.set_train(False)
     written = export_network(network, 32, 16, str(tmp_path / "model"), file_format="ONNX",
                              modalities=(INFRARED,), onnx_batch_size=4)

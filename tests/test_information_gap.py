@@ -55,7 +55,7 @@ def test_probe_records_align_identities_and_skip_incomplete_ones():
 @pytest.mark.parametrize("graph_mode", ["false", "true"])
 def test_training_logs_the_gap_every_interval(synthetic_sysu, tmp_path, graph_mode):
     cfg = load_config(["--data.data_path", synthetic_sysu, "--output_dir", str(tmp_path / "run"),
-                       "--model.branches", "[shared]", "--backbone.depth", "18", "--backbone.base_width", "8",
+                       "--model.branches", "[shared]", "--backbone.depth", "10", "--backbone.base_width", "8",
                        "--data.height", "32", "--data.width", "16", "--data.batch_ids", "8",
                        "--data.per_modality", "1", "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8",
                        "--data.num_workers", "1", "--train.epochs", "1", "--train.warmup_epochs", "0",

@@ -19,7 +19,7 @@ def _trainer_output(capsys, data_path, output_dir, *extra):
     """Everything the Trainer prints while it is built from a shrunk sysu.yaml."""
     cfg = load_config([
         "--config_path", SYSU_PRESET, "--data.data_path", data_path, "--output_dir", str(output_dir),
-        "--backbone.depth", "18", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4",
+        "--backbone.depth", "10", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4",
         "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8", "--data.num_workers", "1",
         "--graph_mode", "false", *extra])
     capsys.readouterr()
@@ -42,8 +42,8 @@ def test_run_declared_not_to_be_the_papers_does_not_warn(pynative_mode, syntheti
 
 
 def test_loaded_imagenet_weights_are_reported_per_encoder(pynative_mode, synthetic_sysu, tmp_path, capsys):
-    encoder = ResNetEncoder(18)
-    path = str(tmp_path / "resnet18_imagenet.ckpt")
+    encoder = ResNetEncoder(10)
+    path = str(tmp_path / "resnet10_weights.ckpt")
     ms.save_checkpoint([{"name": name, "data": parameter} for name, parameter in encoder.parameters_and_names()],
                        path)
     expected_count = len(list(encoder.get_parameters()))

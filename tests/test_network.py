@@ -11,9 +11,9 @@ from src.models.network import InferenceNetwork, VIReIDNetwork, build_network
 from src.models.resnet import ResNetEncoder
 
 
-def resnet18():
-    """A fresh ResNet-18 encoder (one per branch)."""
-    return ResNetEncoder(18)
+def resnet10():
+    """A fresh ResNet-10 encoder (one per branch)."""
+    return ResNetEncoder(10)
 
 
 CLASSES = 5
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("pynative_mode")
 
 
 def tiny(**kwargs):
-    return VIReIDNetwork(CLASSES, resnet18, hidden_dims=(32, 16), z_dim=Z_DIM, **kwargs)
+    return VIReIDNetwork(CLASSES, resnet10, hidden_dims=(32, 16), z_dim=Z_DIM, **kwargs)
 
 
 def images(seed, batch=BATCH):
@@ -224,7 +224,7 @@ def test_invalid_settings_are_refused():
 
 
 def test_build_network_maps_the_model_config_section():
-    cfg = load_config(["--backbone.depth", "18", "--model.branches", "[specific]", "--model.z_dim", "16",
+    cfg = load_config(["--backbone.depth", "10", "--model.branches", "[specific]", "--model.z_dim", "16",
                        "--model.hidden_dims", "[32]", "--model.specific_bottleneck", "deterministic"])
     network = build_network(cfg, CLASSES)
     assert network.stream_names == outputs.SPECIFIC_STREAMS

@@ -21,13 +21,13 @@ SEEDS = (1, 2)
 
 
 def tiny_train_argv(data_path, output_dir, seed):
-    """train.py arguments for one epoch of a ResNet-18 shared branch on 32 x 16 images.
+    """train.py arguments for one epoch of a ResNet-10 shared branch on 32 x 16 images.
 
     One branch keeps the four trainings quick; the state a run leaves in the process, which
     this file is about, does not depend on the number of branches.
     """
     return ["--data.data_path", data_path, "--output_dir", str(output_dir), "--seed", str(seed),
-            "--model.branches", "[shared]", "--backbone.depth", "18", "--data.height", "32", "--data.width", "16",
+            "--model.branches", "[shared]", "--backbone.depth", "10", "--data.height", "32", "--data.width", "16",
             "--data.batch_ids", "8", "--data.per_modality", "2", "--model.hidden_dims", "[64, 32]",
             "--model.z_dim", "16", "--data.num_workers", "1", "--train.epochs", "1", "--train.warmup_epochs", "0",
             "--train.lr", "1e-3"]

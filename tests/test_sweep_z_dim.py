@@ -10,7 +10,7 @@ import pytest
 from src.config import load_config
 from tools import sweep_z_dim
 
-TINY = ["--backbone.depth", "18", "--data.height", "32", "--data.width", "16", "--train.epochs", "1"]
+TINY = ["--backbone.depth", "10", "--data.height", "32", "--data.width", "16", "--train.epochs", "1"]
 
 
 class StandInScripts:
@@ -48,7 +48,7 @@ def test_sweep_trains_each_dimension_and_tabulates_it(synthetic_sysu, tmp_path, 
         for seed in (1, 2):
             run = os.path.join(root, f"z_dim_{z_dim:04d}", f"seed{seed}")
             saved = load_config(["--config_path", os.path.join(run, "config.yaml")])
-            assert (saved.model.z_dim, saved.seed, saved.backbone.depth) == (z_dim, seed, 18)
+            assert (saved.model.z_dim, saved.seed, saved.backbone.depth) == (z_dim, seed, 10)
     summary = json.load(open(os.path.join(root, "z_dim_sweep.json")))
     assert [entry["z_dim"] for entry in summary["rows"]] == [16, 64]
     for entry in summary["rows"]:

@@ -119,7 +119,7 @@ def test_toy_dataset_trains_one_step_and_evaluates(toy_registered, tmp_path):
     root = write_toy_tree(tmp_path / "toy")
     run = tmp_path / "run"
     assert train_entry.main([
-        "--data.dataset", "toy", "--data.data_path", root, "--output_dir", str(run), "--backbone.depth", "18",
+        "--data.dataset", "toy", "--data.data_path", root, "--output_dir", str(run), "--backbone.depth", "10",
         "--backbone.base_width", "8", "--model.branches", "[shared]", "--model.hidden_dims", "[16, 8]",
         "--model.z_dim", "8", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "2",
         "--data.per_modality", "2", "--data.steps_per_epoch", "1", "--data.num_workers", "1",

@@ -19,7 +19,7 @@ from src.utils.checkpoint_io import load_checkpoint
 
 def tiny_config(data_path, output_dir, *extra):
     return load_config([
-        "--data.data_path", data_path, "--output_dir", str(output_dir), "--backbone.depth", "18",
+        "--data.data_path", data_path, "--output_dir", str(output_dir), "--backbone.depth", "10",
         "--data.height", "32", "--data.width", "16", "--data.batch_ids", "4", "--data.per_modality", "2",
         "--model.hidden_dims", "[64, 32]", "--model.z_dim", "16", "--data.num_workers", "1",
         "--train.warmup_epochs", "0", "--train.lr", "1e-3", "--train.log_interval", "1", *extra])
