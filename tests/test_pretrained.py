@@ -216,22 +216,17 @@ def test_mindspore_checkpoints_load_by_explicit_names_and_skip_optimizer_state(t
         assert not np.array_equal(value, before[name]) or name.endswith("moving_variance")
 
 
-def test_checkpoint_of_another_depth_is_refused_naming_keys(tmp_path):
-    path = save_checkpoint(torchvision_to_project_names(random_torchvision_state(50)), tmp_path / "r50.ckpt")
-    encoder = ResNetEncoder(18)
-    before = encoder_values(encoder)
-    with pytest.raises(CheckpointMismatchError, match=r"layer1\.0\.conv1\.weight \(64, 64, 1, 1\)"):
-        load_pretrained_backbone(encoder, path)
-    for name, value in encoder_values(encoder).items():
-        np.testing.assert_array_equal(value, before[name])
-
-
-def test_deeper_resnet_that_fits_every_parameter_is_refused_naming_surplus_blocks(tmp_path):
+@pytest.mark.parametrize("checkpoint_depth, encoder_depth, message", [
+    (50, 18, r"layer1\.0\.conv1\.weight \(64, 64, 1, 1\)"),
     # ResNet-18 holds every ResNet-10 parameter with the right shape; its second blocks give it away.
-    path = save_checkpoint(torchvision_to_project_names(random_torchvision_state(18)), tmp_path / "r18.ckpt")
-    encoder = ResNetEncoder(10)
+    (18, 10, r"residual blocks this network lacks \(layer1\.1\.conv1\.weight"),
+])
+def test_checkpoint_of_another_depth_is_refused_naming_keys(tmp_path, checkpoint_depth, encoder_depth, message):
+    state = torchvision_to_project_names(random_torchvision_state(checkpoint_depth))
+    path = save_checkpoint(state, tmp_path / f"r{checkpoint_depth}.ckpt")
+    encoder = ResNetEncoder(encoder_depth)
     before = encoder_values(encoder)
-    with pytest.raises(CheckpointMismatchError, match=r"residual blocks this network lacks \(layer1\.1\.conv1\.weight"):
+    with pytest.raises(CheckpointMismatchError, match=message):
         load_pretrained_backbone(encoder, path)
     for name, value in encoder_values(encoder).items():
         np.testing.assert_array_equal(value, before[name])
