@@ -62,8 +62,8 @@ def parse_args(argv):
     parser.add_argument("--checks", nargs="+", choices=tuple(CHECKS), default=list(CHECKS),
                         help="checks to compare (ratios are to the first)")
     args, overrides = parser.parse_known_args(argv)
-    if args.rounds < 1 or args.warmup < 0:
-        parser.error("--rounds must be at least 1 and --warmup at least 0")
+    if args.rounds < 2 or args.warmup < 0:  # the interquartile range needs two rounds
+        parser.error("--rounds must be at least 2 and --warmup at least 0")
     return args, overrides
 
 
