@@ -119,14 +119,13 @@ def _surplus_blocks(unused, names):
     A deeper ResNet of the same block kind (ResNet-18 into ResNet-10, 34 into 18) fits every
     parameter of the shallower one with the right shape; only these keys show it is another network.
     """
-    def block(name):  # "visible_branch.encoder.layer1.0." of a parameter in it, or None
+    def block(name):  # ".visible_branch.encoder.layer1.0." of a parameter in it, or None
         match = _TRUNK_BLOCK.search(name)
-        return name[:match.end()] if match else None
+        return "." + name[:match.end()] if match else None
 
-    own_blocks = {block(name) for name in names} - {None}
-    suffixes = tuple("." + own for own in own_blocks)
-    return [key for key in unused
-            if block(key) is not None and block(key) not in own_blocks and not block(key).endswith(suffixes)]
+    # A key's block is the cell's own if it ends with one (optimizer moments carry a longer prefix).
+    own_blocks = tuple({block(name) for name in names} - {None})
+    return [key for key in unused if block(key) is not None and not block(key).endswith(own_blocks)]
 
 
 def _assign(targets, values, path, unused):
