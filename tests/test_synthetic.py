@@ -308,3 +308,20 @@ def test_alternative_same_identity_more_similar_across_modalities(alternative_sy
     spread = similarity[~same].std()
     # Measured gap on seeds 0..2: 0.56-0.73 spreads (default style 1.9); none would give ~0.
     assert same_mean > other_mean + 0.3 * spread, (same_mean, other_mean, spread)
+
+
+def test_mixed_style_draws_each_identity_whole_in_one_style():
+    """Every mixed-style image is exactly the image its identity's own style draws (same seed,
+    camera and noise), and both styles occur among a few identities."""
+    from src.datasets.synthetic import MIXED_OF, STYLES
+    mixed, seed, drawn_in = STYLES["mixed"], 3, set()
+    camera = mixed.sample_camera(seed, 3)
+    for pid in range(1, 13):
+        name, _ = mixed.sample_identity(seed, pid)
+        drawn_in.add(name)
+        for infrared in (False, True):
+            image = mixed.draw(seed, pid, camera, infrared, np.random.default_rng([pid, 1]), 32, 16)
+            own = STYLES[name].draw(seed, pid, STYLES[name].sample_camera(seed, 3), infrared,
+                                    np.random.default_rng([pid, 1]), 32, 16)
+            np.testing.assert_array_equal(image, own)
+    assert drawn_in == set(MIXED_OF)

@@ -27,7 +27,7 @@ single intensity channel (body heat modulated by the same texture) saved as thre
 channels, with their own noise and contrast. Cameras differ in scale, position, background
 and illumination. Everything is deterministic for a seed.
 
-Two rendering styles follow that principle, so that a recipe tuned on one can be checked on
+Rendering styles follow that principle, so that a recipe tuned on one can be checked on
 the other (``style=`` of the writers, ``--style`` on the command line):
 
 * ``default``: uniformly drawn RGB colours; sinusoidal stripes or checks; a rectangle torso,
@@ -43,6 +43,8 @@ the other (``style=`` of the writers, ``--style`` on the command line):
   (random rectangles or smooth noise, new for every image); infrared as a sigmoid of heat,
   white-hot on odd and black-hot on even camera numbers, blurred, with column fixed-pattern
   noise, and garment textures shown through emissivity with their own (signed) contrast.
+* ``mixed``: each identity drawn, whole, in one of the styles above (chosen per identity),
+  for the pretraining set of ``scripts/run_pretrain.sh``; no evaluation set uses it.
 
 Command line (``tools/synthetic_dataset.py``)::
 
@@ -556,6 +558,30 @@ STYLES = {"default": _Style(_identity, _camera, render_person),
           "alternative": _Style(_alt_identity, _alt_camera, render_alternative)}
 
 
+# Mixed style: each identity is drawn, whole, in one of the styles above (chosen per identity),
+# and each camera renders whichever style the person it sees is drawn in. Made for pretraining
+# (scripts/run_pretrain.sh): an encoder that has seen several renderings leans on none.
+MIXED_OF = ("default", "alternative")
+
+
+def _mixed_identity(seed, pid):
+    name = MIXED_OF[int(np.random.default_rng([seed, 20, pid]).integers(len(MIXED_OF)))]
+    return name, STYLES[name].sample_identity(seed, pid)
+
+
+def _mixed_camera(seed, camera_key):
+    return {name: STYLES[name].sample_camera(seed, camera_key) for name in MIXED_OF}
+
+
+def render_mixed(identity, camera, infrared, rng, height, width):
+    """Draw one mixed-style image: ``identity`` is (style name, that style's identity)."""
+    name, drawn = identity
+    return STYLES[name].render(drawn, camera[name], infrared, rng, height, width)
+
+
+STYLES["mixed"] = _Style(_mixed_identity, _mixed_camera, render_mixed)
+
+
 def _style(name):
     if name not in STYLES:
         raise ValueError(f"unknown synthetic style {name!r}; expected one of {', '.join(STYLES)}")
@@ -609,7 +635,7 @@ def write_synthetic_sysu(out_dir, num_ids=40, seed=0, height=128, width=64, imag
     real split), an eighth validation, the rest training. Every id has visible and infrared
     images; 40 % of the test ids have no indoor (camera 1 / 2) images, as in the real data.
     ``images_per_folder`` is an inclusive (min, max) image count per folder; ``style`` picks
-    the rendering ("default" or "alternative").
+    the rendering (a name in ``STYLES``).
     """
     painter = _style(style)
     if num_ids < 8:
@@ -654,7 +680,7 @@ def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, ima
     Ids are 1..num_ids (even), each with ``images_per_modality`` visible and thermal images
     (one camera per modality). Trial k's idx files split the ids half / half by a seeded
     permutation; labels are the rank of the id within the trial's half. ``style`` picks the
-    rendering ("default" or "alternative").
+    rendering (a name in ``STYLES``).
     """
     painter = _style(style)
     if num_ids < 4 or num_ids % 2:
@@ -698,7 +724,7 @@ def write_synthetic_llcm(out_dir, num_ids=30, seed=0, height=128, width=64, imag
     Ids are 1..num_ids; a third are test ids. Each id is seen by 2..4 visible and 2..4
     infrared cameras; training images go to ``vis/`` and ``nir/`` (listed in the idx files
     with labels = rank of the id among training ids), test images to ``test_vis/cam<N>/``
-    and ``test_nir/cam<N>/``. ``style`` picks the rendering ("default" or "alternative").
+    and ``test_nir/cam<N>/``. ``style`` picks the rendering (a name in ``STYLES``).
     """
     painter = _style(style)
     if num_ids < 6:
@@ -739,7 +765,7 @@ def write_synthetic_dataset(layout, out_dir, num_ids=None, seed=0, height=128, w
     """Write a synthetic dataset of ``layout`` ("sysu", "regdb" or "llcm"); returns its root.
 
     ``num_ids=None`` takes the layout's demo size (SYSU 40, RegDB 20, LLCM 30 ids); ``style``
-    is "default" or "alternative" (a deliberately different rendering, see the module notes).
+    is a name in ``STYLES`` (see the module notes).
     """
     writers = {"sysu": write_synthetic_sysu, "regdb": write_synthetic_regdb, "llcm": write_synthetic_llcm}
     if layout not in writers:
