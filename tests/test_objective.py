@@ -105,7 +105,7 @@ def test_full_objective_values_and_weights():
 
     dml = kl(sv[LOGITS], v[LOGITS]) + kl(v[LOGITS], sv[LOGITS]) + kl(si[LOGITS], i[LOGITS]) + kl(i[LOGITS], si[LOGITS])
     vsd = kl(v[LOGITS], v[Z_LOGITS]) + kl(i[LOGITS], i[Z_LOGITS])
-    vcd = 0.5 * (kl(si[LOGITS], sv[Z_LOGITS]) + kl(sv[LOGITS], si[Z_LOGITS]))
+    vcd = kl(si[LOGITS], sv[Z_LOGITS]) + kl(sv[LOGITS], si[Z_LOGITS])
     vml = float(js_divergence(sv[Z_LOGITS], si[Z_LOGITS]).asnumpy())
     expected = {"cls": cls, "metric": metric, "dml": dml, "vsd": vsd, "vcd": vcd, "vml": vml}
     for name, value in expected.items():

@@ -30,8 +30,10 @@ class VariationalSelfDistillation(nn.Cell):
 class VariationalCrossDistillation(nn.Cell):
     """VCD (Eq. 15) across the two views of the shared branch.
 
-    (KL(P_v2 || P_z1) + KL(P_v1 || P_z2)) / 2: each view's representation is taught by the
-    other view's observation. Row k of view 1 pairs with row k of view 2 (same identity).
+    KL(P_v2 || P_z1) + KL(P_v1 || P_z2): each view's representation is taught by the other
+    view's observation. Row k of view 1 pairs with row k of view 2 (same identity). The two
+    directions are summed, as VSD sums its two branches and DML its two directions, so that
+    every KL of Eq. 16 carries the same weight beta.
     ``construct(v1_logits, z1_logits, v2_logits, z2_logits)`` -> scalar.
     """
 
@@ -43,7 +45,7 @@ class VariationalCrossDistillation(nn.Cell):
         if self.detach_teacher:
             v1_logits = ops.stop_gradient(v1_logits)
             v2_logits = ops.stop_gradient(v2_logits)
-        return 0.5 * (kl_divergence(v2_logits, z1_logits) + kl_divergence(v1_logits, z2_logits))
+        return kl_divergence(v2_logits, z1_logits) + kl_divergence(v1_logits, z2_logits)
 
 
 class VariationalMutualLearning(nn.Cell):
