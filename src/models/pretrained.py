@@ -176,6 +176,25 @@ def load_pretrained_backbone(encoder, path):
     return LoadReport(path, tuple(values), (), tuple(unexpected), tuple(dropped))
 
 
+def branch_encoder_weights(path, branch="shared"):
+    """{encoder parameter name: array} of one branch's encoder in a network checkpoint of this
+    project (``<prefix>shared_branch.encoder.layer1.0.conv1.weight`` -> ``layer1.0.conv1.weight``):
+    what ``load_pretrained_backbone`` loads into an encoder. Optimizer moments are left out.
+    Refuses (``CheckpointMismatchError``) a checkpoint without that branch's encoder.
+    """
+    checkpoint = _read_checkpoint(path)
+    marker = f"{branch}_branch.encoder."
+    weights = {}
+    for key, value in checkpoint.items():
+        head, found, name = key.partition(marker)
+        if found and head in ("", "network."):
+            weights[name] = value
+    if not weights:
+        raise CheckpointMismatchError(f"checkpoint {path} holds no {branch} branch encoder (no '{marker}*' "
+                                      f"parameter); is it a network checkpoint of a run with that branch?")
+    return weights
+
+
 def _network_prefix(names, checkpoint):
     """The prefix p with ``p + name`` in the checkpoint for every name (the shortest if several:
     optimizer moments carry longer prefixes), or the one covering most names."""
