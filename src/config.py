@@ -66,6 +66,7 @@ RANGES = {
     "loss.dml_weight": (0.0, None),
     "loss.beta": (0.0, None),
     "loss.cib_critic_hidden": (1, None),
+    "loss.cib_weight": (0.0, None),
     "train.epochs": (1, None),
     "train.lr": (0.0, None),
     "train.weight_decay": (0.0, None),

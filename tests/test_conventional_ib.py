@@ -1,17 +1,23 @@
-"""The conventional IB baseline (Table 3 rows 7-9): negative pairs, critic size, trained heads."""
+"""The conventional IB baseline (Table 3 rows 7-9): negative pairs, critic size, trained heads,
+its options (loss.cib_weight, loss.cib_observation_grad) and how a resumed run treats them."""
 
 import os
 
 import mindspore as ms
 import numpy as np
 import pytest
+import yaml
 from mindspore import Tensor, nn
 
-from src.config import REPO_ROOT, load_config
+from src.config import REPO_ROOT, ConfigError, load_config
+from src.engine.resume import check_resume_changes, resume_argv
 from src.engine.train_step import NetworkWithObjective
 from src.losses.mutual_information import AdversarialMutualInformation, negative_partners
-from src.losses.objective import build_objective
+from src.losses.objective import TrainObjective, build_objective
+from src.losses.streams import StreamLayout
+from src.losses.terms.cib import ConventionalIBTerm
 from src.models.network import build_network
+from src.models.outputs import ALL_FIELDS, FEATURE, SHARED_STREAMS, Z
 
 
 def _identity_major(identities, per_identity, seed=0):
@@ -112,3 +118,131 @@ def test_row06_without_cib_trains_the_observation_heads(pynative_mode):
     gradients = _gradients("row06")
     for branch in ("shared", "visible", "infrared"):
         assert _largest(gradients, f"{branch}_branch.classifier.weight") > 0
+
+
+# loss.cib_observation_grad and loss.cib_weight, on the term alone at tiny sizes.
+STREAMS = SHARED_STREAMS  # one critic on the pair pooled: the term's most involved input, and the cheapest test
+V_DIM, Z_DIM, HIDDEN = 5, 3, 8
+TERM_LABELS = np.array([0, 0, 1, 1], np.int32)
+
+
+def _cib_config(*options):
+    return load_config(["--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml", "false",
+                        "--loss.cib_critic_hidden", str(HIDDEN), *options])
+
+
+def _term(cfg, like=None):
+    """The CIB term of ``cfg`` for the shared branch with a bottleneck; ``like``: a term whose critic it copies."""
+    term = ConventionalIBTerm.from_config(cfg, StreamLayout(STREAMS, STREAMS, CLASSES, V_DIM, Z_DIM))
+    if like is not None:
+        for parameter, source in zip(term.trainable_params(), like.trainable_params()):
+            parameter.set_data(source.data.copy())
+    return term
+
+
+def _term_inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    rows = len(TERM_LABELS)
+    features = tuple(Tensor(rng.standard_normal((rows, V_DIM)).astype(np.float32)) for _ in STREAMS)
+    zs = tuple(Tensor(rng.standard_normal((rows, Z_DIM)).astype(np.float32)) for _ in STREAMS)
+    return features, zs
+
+
+def _streams(features, zs):
+    """Stream tuples with v and z where the term reads them (the other fields are never read)."""
+    return tuple(tuple(field if index == FEATURE else z if index == Z else None for index in range(ALL_FIELDS))
+                 for field, z in zip(features, zs))
+
+
+def _cib_gradients(term):
+    """Gradients of the unweighted term w.r.t. (v of each stream, z of each stream) and its critics' parameters."""
+    features, zs = _term_inputs()
+    count = len(STREAMS)
+
+    def value(*inputs):
+        return term(_streams(inputs[:count], inputs[count:]), Tensor(TERM_LABELS))
+
+    inputs_grad, weights_grad = ms.grad(value, grad_position=tuple(range(2 * count)),
+                                        weights=term.trainable_params())(*features, *zs)
+    to_numpy = lambda tensors: [tensor.asnumpy() for tensor in tensors]  # noqa: E731
+    return to_numpy(inputs_grad[:count]), to_numpy(inputs_grad[count:]), to_numpy(weights_grad)
+
+
+def test_cutting_the_observation_leaves_z_and_the_critics_gradients_unchanged(pynative_mode):
+    kept = _term(_cib_config())
+    cut = _term(_cib_config("--loss.cib_observation_grad", "false"), like=kept)
+    assert kept.observation_grad and not cut.observation_grad
+    kept_v, kept_z, kept_critics = _cib_gradients(kept)
+    cut_v, cut_z, cut_critics = _cib_gradients(cut)
+    # v's own path carries gradient by default, none once cut, in both streams of the pooled pair.
+    assert all(np.abs(gradient).max() > 0 for gradient in kept_v)
+    assert all(not np.any(gradient) for gradient in cut_v)
+    assert len(cut_critics) == 6  # one critic: three layers' weights and biases
+    # Equal up to float32 rounding: MindSpore's CPU kernels do not always repeat the last bit.
+    for kept_gradient, cut_gradient in zip(kept_z + kept_critics, cut_z + cut_critics):
+        assert np.abs(kept_gradient).max() > 0
+        np.testing.assert_allclose(cut_gradient, kept_gradient, rtol=1e-5, atol=1e-7)
+
+
+def test_cib_weight_weighs_the_term_and_beta_does_not(pynative_mode):
+    defaults = _term(_cib_config())
+    assert defaults.weight == 2.0 == load_config([]).loss.beta  # the defaults keep the weight beta gave it
+    first = _term(_cib_config("--loss.cib_weight", "0.5", "--loss.beta", "3.0"), like=defaults)
+    second = _term(_cib_config("--loss.cib_weight", "1.5", "--loss.beta", "0.25"), like=defaults)
+    same_weight = _term(_cib_config("--loss.beta", "7.0"), like=defaults)
+    assert (first.weight, second.weight, same_weight.weight) == (0.5, 1.5, 2.0)
+    outputs, labels = _streams(*_term_inputs(seed=1)), Tensor(TERM_LABELS)
+    totals = []
+    for term in (defaults, first, second, same_weight):
+        total, (value,) = TrainObjective([term])(outputs, labels)
+        totals.append(float(total.asnumpy()))
+        assert float(value.asnumpy()) != 0
+    assert totals[1] == pytest.approx(0.25 * totals[0], rel=1e-6)
+    assert totals[2] == pytest.approx(0.75 * totals[0], rel=1e-6)
+    assert totals[3] == pytest.approx(totals[0], rel=1e-6)
+
+
+def test_cib_options_are_checked():
+    with pytest.raises(ConfigError, match=r"loss\.cib_weight.*at least 0"):
+        load_config(["--loss.cib_weight", "-1"])
+    with pytest.raises(ConfigError, match=r"loss\.cib_observation_grad.*boolean"):
+        load_config(["--loss.cib_observation_grad", "maybe"])
+    assert load_config(["--loss.cib_observation_grad", "false"]).loss.cib_observation_grad is False
+
+
+def _saved_run(folder, *options, drop=()):
+    """A run folder whose config.yaml lacks the loss keys in ``drop`` (saved before they existed)."""
+    load_config(["--output_dir", str(folder), *options]).save(str(folder / "config.yaml"))
+    saved = yaml.safe_load((folder / "config.yaml").read_text())
+    for key in drop:
+        del saved["loss"][key]
+    (folder / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
+    (folder / "checkpoints").mkdir()
+    (folder / "checkpoints" / "state.json").write_text("{}")
+    return folder
+
+
+def test_the_new_keys_cannot_change_on_resume(tmp_path):
+    run = _saved_run(tmp_path / "run", "--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false",
+                     "--loss.vml", "false")
+    for key, value in (("cib_weight", "0.5"), ("cib_observation_grad", "false")):
+        cfg = load_config(resume_argv(["--resume", str(run), f"--loss.{key}", value]))
+        with pytest.raises(ConfigError, match=rf"loss\.{key} \("):
+            check_resume_changes(cfg, str(run))
+
+
+def test_a_run_saved_before_cib_weight_resumes_with_beta_as_its_compression_weight(tmp_path):
+    """Then loss.beta also weighed the compression: an old row-9 run with --loss.beta 0.1 keeps 0.1."""
+    options = ("--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml", "false",
+               "--loss.beta", "0.1")
+    run = _saved_run(tmp_path / "run", *options, drop=("cib_weight", "cib_observation_grad"))
+    cfg = load_config(resume_argv(["--resume", str(run)]))
+    assert (cfg.loss.cib_weight, cfg.loss.beta, cfg.loss.cib_observation_grad) == (0.1, 0.1, True)
+    assert check_resume_changes(cfg, str(run)) == []
+    # The older spelling (--train.resume true with the options again) must name the weight it would change.
+    cfg = load_config([*options, "--output_dir", str(run), "--train.resume", "true"])
+    with pytest.raises(ConfigError, match=r"loss\.cib_weight \(0\.1 -> 2\.0\)"):
+        check_resume_changes(cfg, str(run))
+    # Without the conventional IB the old beta weighs only VSD + VCD + VML: nothing to carry over.
+    plain = _saved_run(tmp_path / "plain", "--loss.beta", "0.1", drop=("cib_weight", "cib_observation_grad"))
+    assert load_config(resume_argv(["--resume", str(plain)])).loss.cib_weight == 2.0

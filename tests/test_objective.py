@@ -115,9 +115,9 @@ def test_full_objective_values_and_weights():
     assert total == pytest.approx(weighted, rel=1e-5)
 
 
-def test_cib_supervises_z_only_and_adds_beta_times_the_estimates():
+def test_cib_supervises_z_only_and_adds_its_weight_times_the_estimates():
     options = {"metric": "triplet", "triplet_margin": 0.5, "cib": True, "vsd": False, "vcd": False, "vml": False,
-               "cib_critic_hidden": 8, "beta": 2.5, "metric_weight": 0.7}
+               "cib_critic_hidden": 8, "cib_weight": 2.5, "beta": 0.3, "metric_weight": 0.7}
     objective = _objective(**options)
     assert len(_critics(objective)) == 3  # B_S (both shared streams pooled), B_V, B_I
     outputs = _outputs(ALL_STREAMS, ALL_STREAMS)

@@ -117,11 +117,11 @@ def test_ablation_row_builds_its_setting_and_training_lowers_the_loss(row):
     train_step.set_train()
 
     def descended_loss():
-        # The conventional IB's beta * I_JS is a min-max term (its critic ascends it): only the
+        # The conventional IB's cib_weight * I_JS is a min-max term (its critic ascends it): only the
         # rest of the total, the supervision of z, must go down.
         total, components = objective(network(visible, infrared, noise), labels)
         if cfg.loss.cib:
-            total = total - cfg.loss.beta * components[objective.component_names.index("cib")]
+            total = total - cfg.loss.cib_weight * components[objective.component_names.index("cib")]
         return float(total.asnumpy())
 
     losses = [descended_loss()]

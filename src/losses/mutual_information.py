@@ -11,6 +11,11 @@ minimise it (so that z forgets v). Both happen under one optimiser that minimise
 loss: the estimate enters the loss with a plus sign, and the critic's parameters receive the
 negated gradient (``GradientReversal`` on the critic's input and on its output: the critic
 sees one reversal, the encoder two, i.e. none).
+
+With ``observation_grad`` false (``loss.cib_observation_grad``) v enters the critic as a
+constant (``ops.stop_gradient``): the encoder then receives the compression gradient only
+through z, i.e. through the bottleneck, while the critic's parameters and z get exactly the
+gradients they get otherwise.
 """
 
 from mindspore import nn, ops
@@ -73,16 +78,24 @@ class AdversarialMutualInformation(nn.Cell):
     ``construct(observation, representation, labels)``: v (B, v_dim), z (B, z_dim) and the
     rows' identity labels (B,) int -> scalar estimate (nats). Negatives pair each v with
     the z of ``negative_partners(labels)``, i.e. of another identity. The gradient of the
-    returned value reaches v and z unchanged and the critic's parameters negated.
+    returned value reaches z unchanged, v unchanged (zero when ``observation_grad`` is
+    false) and the critic's parameters negated.
     """
 
-    def __init__(self, observation_dim, z_dim, hidden):
+    def __init__(self, observation_dim, z_dim, hidden, observation_grad=True):
         super().__init__()
         self.critic = JensenShannonCritic(observation_dim, z_dim, hidden)
         self.reverse_input = GradientReversal()
         self.reverse_output = GradientReversal()
+        self.observation_grad = bool(observation_grad)
 
     def construct(self, observation, representation, labels):
+        if not self.observation_grad:
+            # In Table 3 rows 7-9 v has no re-id loss, and at initialisation this path carries
+            # most of the encoder's compression gradient: it pushes v itself to tell the critic
+            # nothing. Cut here, the encoder is compressed only through z (the bottleneck); the
+            # critic's parameters and z get the same gradients as with the path kept.
+            observation = ops.stop_gradient(observation)
         observation = self.reverse_input(observation)
         representation = self.reverse_input(representation)
         negatives = ops.gather(representation, negative_partners(labels), 0)

@@ -4,15 +4,16 @@
 
 or, for the conventional IB baseline (``cib``, Table 3 rows 7-9),
 
-    L_train = L_cls(z) + metric_weight * L_metric(z) + beta * I_JS(v; z)
+    L_train = L_cls(z) + metric_weight * L_metric(z) + cib_weight * I_JS(v; z)
 
-where the cross-entropy on z is the I(z; y) term of that baseline. Conventional IB "does
-not explicitly enforce any constraints to the observation" (Table 3's footnote), so with
-``cib`` v gets no re-id loss: no cross-entropy on the observation head, no metric loss on
-v, no DML. The network keeps its BN neck and observation classifier (the neck gives the v
-test feature, the classifier keeps one checkpoint layout for every row); the classifier
-simply receives no gradient. Which terms exist follows the network: per-stream terms only
-where the stream has a bottleneck, DML only with both branches.
+where the cross-entropy on z is the I(z; y) term of that baseline and cib_weight
+(``loss.cib_weight``, default 2.0 like beta) is its own key: beta does not weigh it.
+Conventional IB "does not explicitly enforce any constraints to the observation" (Table 3's
+footnote), so with ``cib`` v gets no re-id loss: no cross-entropy on the observation head,
+no metric loss on v, no DML. The network keeps its BN neck and observation classifier (the
+neck gives the v test feature, the classifier keeps one checkpoint layout for every row);
+the classifier simply receives no gradient. Which terms exist follows the network:
+per-stream terms only where the stream has a bottleneck, DML only with both branches.
 
 Each term is one file in ``src/losses/terms/`` (``src.losses.term`` states the contract), which
 also records the choices this project made where the paper is silent. ``components`` report

@@ -1,11 +1,16 @@
-"""Conventional IB baseline (Table 3 rows 7-9): beta * I_JS(v; z), one critic per bottleneck.
+"""Conventional IB baseline (Table 3 rows 7-9): cib_weight * I_JS(v; z), one critic per bottleneck.
 
-With ``loss.cib`` the objective is L_cls(z) + metric_weight * L_metric(z) + beta * I_JS(v; z),
+With ``loss.cib`` the objective is L_cls(z) + metric_weight * L_metric(z) + cib_weight * I_JS(v; z),
 where the cross-entropy on z is the I(z; y) term of that baseline (the other terms leave v
 unsupervised then). It replaces VSD/VCD/VML: asking for both is an error rather than a silent
 choice. It trains every branch as a conventional IB, so every branch needs a bottleneck. The
 shared branch's critic sees its two streams pooled, each specific stream has its own; negative
 pairs take z from another identity (``negative_partners`` in mutual_information.py).
+
+The compression weight is ``loss.cib_weight`` (default 2.0, the paper's beta), on its own key:
+``loss.beta`` weighs VSD + VCD + VML (Eq. 16) and does not touch this term. With
+``loss.cib_observation_grad`` false v enters the critics as a constant, so the encoders are
+compressed only through z (``AdversarialMutualInformation``).
 """
 
 from mindspore import nn
@@ -20,15 +25,19 @@ from src.models.outputs import FEATURE, SHARED_STREAMS, Z
 class ConventionalIBTerm(LossTerm):
     """Args: ``groups``: per critic, the indices of the streams it sees (one, or the two of the
     shared branch pooled); ``observation_dim``, ``z_dim``: sizes of v and z; ``critic_hidden``:
-    width of the critic's two hidden layers; ``weight``: beta."""
+    width of the critic's two hidden layers; ``weight``: the compression weight (``loss.cib_weight``);
+    ``observation_grad``: whether I_JS's gradient reaches v directly (false: v is a constant
+    where it enters the critics, so only z carries the compression back to the encoder)."""
 
     name = "cib"
 
-    def __init__(self, groups, observation_dim, z_dim, critic_hidden=1609, weight=2.0):
+    def __init__(self, groups, observation_dim, z_dim, critic_hidden=1609, weight=2.0, observation_grad=True):
         super().__init__(weight, [index for group in groups for index in group])
         self.groups = tuple(tuple(group) for group in groups)
+        self.observation_grad = bool(observation_grad)
         self.mutual_information = nn.CellList([
-            AdversarialMutualInformation(observation_dim, z_dim, critic_hidden) for _ in self.groups])
+            AdversarialMutualInformation(observation_dim, z_dim, critic_hidden, self.observation_grad)
+            for _ in self.groups])
 
     @classmethod
     def from_config(cls, cfg, layout):
@@ -44,7 +53,8 @@ class ConventionalIBTerm(LossTerm):
         groups = ()
         for pair in layout.branch_pairs:
             groups += (pair,) if layout.names[pair[0]] in SHARED_STREAMS else ((pair[0],), (pair[1],))
-        return cls(groups, layout.observation_dim, layout.z_dim, loss.cib_critic_hidden, loss.beta)
+        return cls(groups, layout.observation_dim, layout.z_dim, loss.cib_critic_hidden, loss.cib_weight,
+                   loss.cib_observation_grad)
 
     def construct(self, outputs, labels):
         pooled_labels = paired_labels(labels)
