@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 
 from src.config import load_config
-from tools import run_ablation
+from tools import ablation_table, run_ablation
+
+# Student's t quantiles t_{0.975, n-1} for n = 2, 3 and 5 seeds (from tables, not from scipy).
+T_975 = {1: 12.706204736174694, 2: 4.302652729911275, 4: 2.7764451051977987}
 
 # A budget that trains in seconds: one step of a ResNet-10 on 32 x 16 images.
 TINY = ["--backbone.depth", "10", "--data.height", "32", "--data.width", "16", "--data.batch_ids", "30",
@@ -65,7 +68,7 @@ def seed_figures(output_root, row, seed, feature):
     return {metric: 100 * mean[metric] for metric in ("rank1", "mAP")}
 
 
-def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypatch):
+def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypatch, capsys):
     scripts = StandInScripts(failing={(9, 2)})
     monkeypatch.setattr(run_ablation.Ablation, "_succeeds", staticmethod(scripts))
     root = str(tmp_path / "ablation")
@@ -100,11 +103,25 @@ def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypat
                             - seed_figures(root, against, seed, feature)[metric] for seed in seeds]
                 got = [item[feature][metric] for item in entry["per_seed"] if item[feature]]
                 assert got == pytest.approx(expected)
-                assert entry["mean"][feature][metric]["mean"] == pytest.approx(np.mean(expected))
+                stats = entry["mean"][feature][metric]
+                assert stats["mean"] == pytest.approx(np.mean(expected))
+                half_width = T_975[len(seeds) - 1] * np.std(expected, ddof=1) / np.sqrt(len(seeds))
+                assert stats["n"] == len(seeds) and stats["half_width"] == pytest.approx(half_width)
+                assert stats["interval"] == pytest.approx([np.mean(expected) - half_width,
+                                                           np.mean(expected) + half_width])
+    # The paper's figures beside ours, and its differences beside our paired ones.
+    assert summary[12]["paper"] == {"v": {"rank1": 60.02, "mAP": 58.80}, "z": {"rank1": 50.62, "mAP": 51.55}}
+    assert summary[1]["paper"] == {"v": {"rank1": 44.95, "mAP": 46.27}, "z": None}
+    assert differences[9]["paper"]["v"] == {"rank1": pytest.approx(60.02 - 8.79), "mAP": pytest.approx(58.80 - 11.23)}
 
     text = open(os.path.join(root, "ablation_table.md")).read()
+    assert text in capsys.readouterr().out  # the command prints the table it writes
     assert "| 01 | E_S only, no bottleneck, L_ReID. | 3 |" in text and text.count(" | - | - |") >= 1
+    assert "| 44.95 |" in text and "| 60.02 |" in text  # the paper's row 1 and row 12 v Rank-1
     assert "### Row 12 minus row 06" in text and "### Row 12 minus row 09" in text
+    assert "### Row 11 minus row 05" not in text and "### Row 10 minus row 04" not in text
+    assert "### Paired differences (v2t)" in text and "| 12 - 09 | z | 2 |" in text
+    assert "| 12 - 06 | v | 3 | " + ablation_table._interval_cell(differences[6]["mean"]["v"]["rank1"], 3) in text
     assert "| 09 | 2 | training (RuntimeError: made-up failure) |" in text
 
     # Again: every finished training and evaluation is reused; only the failed run is redone.
@@ -177,3 +194,102 @@ def test_tiny_ablation_end_to_end(synthetic_sysu, tmp_path):
         patch.setattr(run_ablation.Ablation, "_succeeds", staticmethod(no_process_expected))
         assert run_ablation.main(["sysu", synthetic_sysu, "--rows", "1,6", "--seeds", "1,",
                                   "--output_root", str(root), *TINY]) == 0
+
+
+def test_confidence_interval_matches_the_closed_form():
+    # n = 5: mean 2, squared deviations 1 + 0.25 + 6.25 + 1 + 4 = 12.5, s^2 = 12.5 / 4.
+    five = ablation_table.confidence_interval([1.0, 2.5, -0.5, 3.0, 4.0])
+    half_width = T_975[4] * np.sqrt(12.5 / 4) / np.sqrt(5)
+    assert five["n"] == 5 and five["mean"] == pytest.approx(2.0) and five["std"] == pytest.approx(np.sqrt(3.125))
+    assert five["half_width"] == pytest.approx(half_width, rel=1e-9)
+    assert five["interval"] == pytest.approx([2.0 - half_width, 2.0 + half_width], rel=1e-9)
+    # n = 3: the README's row 12 minus row 6, z Rank-1 (+4.94, -0.44, +0.83): mean 5.33 / 3.
+    three = ablation_table.confidence_interval([4.94, -0.44, 0.83])
+    mean = 5.33 / 3
+    s = np.sqrt(((4.94 - mean) ** 2 + (-0.44 - mean) ** 2 + (0.83 - mean) ** 2) / 2)
+    assert three["half_width"] == pytest.approx(T_975[2] * s / np.sqrt(3), rel=1e-9)
+    half_width = T_975[2] * s / np.sqrt(3)  # 6.98...: the interval [-5.21, +8.76]
+    assert ablation_table._interval_cell(three, 3) == "+1.78 [-5.21, +8.76]"
+    assert (mean - half_width, mean + half_width) == pytest.approx((-5.2091, 8.7625), abs=1e-3)
+    # Fewer than two seeds: no spread, no interval.
+    one = ablation_table.confidence_interval([1.5])
+    assert (one["mean"], one["std"], one["half_width"], one["interval"]) == (1.5, None, None, None)
+    assert ablation_table._interval_cell(one, 1) == "+1.50 (n=1)"
+    none = ablation_table.confidence_interval([])
+    assert (none["n"], none["mean"], none["interval"]) == (0, None, None)
+
+
+@pytest.mark.parametrize("interval, paper, expected", [
+    ([0.5, 2.0], 5.17, "holds"), ([-2.0, -0.5], 5.17, "opposite"), ([-1.0, 1.0], 5.17, "within noise"),
+    ([-2.0, -0.5], -3.0, "holds"), ([0.5, 2.0], -3.0, "opposite"), ([-1.0, 1.0], -3.0, "within noise"),
+    ([0.0, 2.0], 5.17, "within noise"), ([-2.0, 0.0], -3.0, "within noise"),
+    (None, 5.17, "-"), ([0.5, 2.0], None, "-"),
+])
+def test_verdict(interval, paper, expected):
+    assert ablation_table.verdict(interval, paper) == expected
+
+
+def test_paper_table_3_matches_the_papers_text():
+    paper = ablation_table.PAPER_TABLE_3
+    assert sorted(paper) == list(range(1, 13)) and all(len(figures) == 4 for figures in paper.values())
+    # "+5.17% Rank-1 of v and +8.58% Rank-1 of z" of the full method (row 12) over row 6.
+    assert paper[12][0] - paper[6][0] == pytest.approx(5.17)
+    assert paper[12][2] - paper[6][2] == pytest.approx(8.58)
+    assert ablation_table.paper_difference(12, 6)["v"]["rank1"] == 5.17
+    assert ablation_table.paper_difference(12, 6)["z"]["rank1"] == 8.58
+    assert ablation_table.paper_difference(12, 6)["z"]["mAP"] == pytest.approx(51.55 - 44.30)
+    assert ablation_table.paper_figures(3) == {"v": {"rank1": 48.82, "mAP": 49.95}, "z": None}
+    assert ablation_table.paper_difference(12, 3)["z"] is None
+
+
+def synthetic_row(number, differences_by_seed, base=50.0):
+    """A row of build_table with made-up figures: v and z Rank-1 / mAP = base + the seed's offset."""
+    runs = [{"seed": seed, "folder": f"row{number}/seed{seed}", "status": "finished", "failure": None, "log": "",
+             "results": {feature: {"v2t": {"rank1": base + offset, "mAP": base + offset / 2}} for feature in "vz"}}
+            for seed, offset in differences_by_seed.items()]
+    return {"row": number, "description": f"row {number}", "has_z": True, "runs": runs}
+
+
+def test_pairs_appear_only_with_both_rows_and_get_verdicts():
+    setup = {"dataset": "sysu", "preset": "p.yaml", "overrides": [], "seeds": [1, 2, 3]}
+    zero = {1: 0.0, 2: 0.0, 3: 0.0}
+    rows = {4: synthetic_row(4, zero), 5: synthetic_row(5, zero), 6: synthetic_row(6, zero),
+            9: synthetic_row(9, zero),
+            10: synthetic_row(10, {1: -3.0, 2: -2.0, 3: -4.0}),  # clearly below row 4: opposite to the paper
+            11: synthetic_row(11, {1: 2.0, 2: -1.0, 3: 0.5}),  # straddles 0: within noise
+            12: synthetic_row(12, {1: 3.0, 2: 4.0, 3: 5.0})}  # clearly above rows 6 and 9: holds
+
+    def pairs(numbers):
+        table = ablation_table.build_table([rows[number] for number in numbers], ["v2t"], setup)
+        return [(entry["row"], entry["against"]) for entry in table["differences"]["v2t"]], table
+
+    assert pairs([4, 5, 6, 9, 10, 11, 12])[0] == [(12, 6), (11, 5), (10, 4), (12, 9)]
+    assert pairs([4, 6, 10, 11, 12])[0] == [(12, 6), (10, 4)]
+    assert pairs([5, 6, 9, 10, 11, 12])[0] == [(12, 6), (11, 5), (12, 9)]
+    assert pairs([4, 5, 9, 12])[0] == [(12, 9)]
+    assert pairs([10, 11])[0] == []
+
+    table = pairs([4, 5, 6, 9, 10, 11, 12])[1]
+    by_pair = {(entry["row"], entry["against"]): entry for entry in table["differences"]["v2t"]}
+    for pair, expected in (((12, 6), "holds"), ((12, 9), "holds"), ((11, 5), "within noise"),
+                           ((10, 4), "opposite")):
+        assert by_pair[pair]["verdict"] == {feature: {"rank1": expected, "mAP": expected} for feature in "vz"}
+    # 12 - 6: differences 3, 4, 5: mean 4, s = 1, half-width t_{0.975,2} / sqrt(3).
+    stats = by_pair[12, 6]["mean"]["v"]["rank1"]
+    assert stats["interval"] == pytest.approx([4 - T_975[2] / np.sqrt(3), 4 + T_975[2] / np.sqrt(3)], rel=1e-9)
+    assert by_pair[11, 5]["paper"]["z"] == {"rank1": 8.96, "mAP": 7.64}
+    assert by_pair[10, 4]["paper"]["v"] == {"rank1": 2.02, "mAP": 1.71}
+
+    text = ablation_table.markdown(table)
+    low, high = 4 - T_975[2] / np.sqrt(3), 4 + T_975[2] / np.sqrt(3)
+    assert f"| 12 - 06 | v | 3 | +4.00 [{low:+.2f}, {high:+.2f}] | +5.17 | holds |" in text
+    assert "| 10 - 04 | z | 3 | -3.00 [" in text and "| +3.15 | opposite |" in text
+    assert "| 11 - 05 | v | 3 | +0.50 [" in text and "| +6.35 | within noise |" in text
+    assert f"| mean [95% CI] | +4.00 [{low:+.2f}, {high:+.2f}] |" in text
+    assert "| paper | +5.17 | +4.83 | +8.58 | +7.25 |" in text
+    assert "95% t interval over the n = 3 seeds" in text and "paired by seed" in text
+    assert "| 12 | row 12 | 3 | 54.00 ± 1.00 | 60.02 | 52.00 ± 0.50 | 58.80 |" in text
+    # One seed only: the difference is shown without an interval and gets no verdict.
+    single = ablation_table.build_table([synthetic_row(12, {1: 3.0}), synthetic_row(6, {1: 0.0})], ["v2t"], setup)
+    assert single["differences"]["v2t"][0]["verdict"]["v"] == {"rank1": "-", "mAP": "-"}
+    assert "| 12 - 06 | v | 1 | +3.00 (n=1) | +5.17 | - |" in ablation_table.markdown(single)

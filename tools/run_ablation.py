@@ -22,7 +22,13 @@ and the others go on. Repeating the command reuses every finished training and e
 whose resolved configuration is unchanged and resumes unfinished trainings; an earlier training (finished or not) made with other settings stops the
 command before anything runs (delete it or choose another --output_root).
 
-Writes <output_root>/ablation_table.md and ablation_table.json (see tools/ablation_table.py).
+Writes <output_root>/ablation_table.md and ablation_table.json (see tools/ablation_table.py),
+and prints the Markdown: per row its Rank-1 and mAP of v and z as mean ± sample std over seeds
+beside the paper's Table 3 (SYSU-MM01 all-search single-shot); then, for each of the pairs
+12-6, 11-5, 10-4 and 12-9 whose two rows were run, the per-seed differences (paired by seed),
+their mean with a 95% Student's t interval over the seeds, the paper's difference and a verdict
+("holds", "opposite" or "within noise": where the interval lies with respect to 0 and the sign
+of the paper's difference; "-" with fewer than 2 seeds), in one summary table and per pair.
 Exit status: 0 when every run finished, 1 when some failed (the table is still written), 2 for
 bad arguments or conflicting earlier runs.
 """
