@@ -13,7 +13,7 @@ usage="bash scripts/run_pretrain.sh OUT.ckpt [--key value ...]"
 [[ $# -ge 1 && "$1" != --* ]] || die_with_usage "missing OUT.ckpt, the backbone checkpoint to write" "$usage"
 [[ "$1" == *.ckpt ]] || die_with_usage "OUT.ckpt must end in .ckpt (got '$1')" "$usage"
 out="$(absolute "$1")"; shift
-[[ -d "$(dirname "$out")" ]] || die_with_usage "the folder of OUT.ckpt, '$(dirname "$out")', does not exist" "$usage"
+mkdir -p "$(dirname "$out")"
 cd "$REPO_ROOT"
 
 data_dir="${PRETRAIN_DATA:-data/synthetic_pretrain}"

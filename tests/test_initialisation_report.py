@@ -49,7 +49,7 @@ def test_loaded_imagenet_weights_are_reported_per_encoder(pynative_mode, synthet
     expected_count = len(list(encoder.get_parameters()))
     output = _trainer_output(capsys, synthetic_sysu, tmp_path / "run", "--backbone.pretrained", path)
     assert "WARNING" not in output
-    reports = [line for line in output.splitlines() if line.startswith("ImageNet weights for the")]
+    reports = [line for line in output.splitlines() if line.startswith("pretrained weights for the")]
     assert [line.split()[4] for line in reports] == ["shared", "visible", "infrared"]
     for line in reports:
         assert f"{path}: loaded {expected_count} parameters, missing 0" in line

@@ -86,3 +86,20 @@ def test_extraction_refuses_a_folder_that_is_not_a_run(tmp_path):
                              str(tmp_path / "x.ckpt")], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "is not a run folder" in result.stderr and not (tmp_path / "x.ckpt").exists()
+
+
+def test_study_script_runs_table_rows_from_the_pretrained_encoder(pretrained, synthetic_sysu, tmp_path):
+    out, _ = pretrained
+    root = tmp_path / "study"
+    environment = dict(os.environ, PRETRAINED=out, STUDY_DATA=synthetic_sysu, PYTHON=sys.executable)
+    result = subprocess.run(["bash", os.path.join(REPO_ROOT, "scripts", "run_study.sh"), "--rows", "6", "--seeds",
+                             "1", "--output_root", str(root), "--model.hidden_dims", "[16, 8]", "--model.z_dim", "8",
+                             "--eval.trials", "2", *TINY], capture_output=True, text=True, env=environment, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "pretraining it first" not in result.stdout
+    with open(root / "row06" / "seed1" / "config.yaml") as handle:
+        config = handle.read()
+    assert f"pretrained: {out}" in config and "flip_tta: false" in config
+    with open(root / "row06" / "seed1" / "train.log") as handle:
+        assert handle.read().count(f"{out}: loaded") == 3
+    assert (root / "ablation_table.json").is_file()

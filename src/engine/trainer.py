@@ -111,7 +111,7 @@ class Trainer:
         """Log where the encoders' weights come from; warn when a paper preset starts from scratch."""
         reports = self.network.pretrained_reports
         for name, report in reports.items():
-            self.logger.info(f"ImageNet weights for the {name} encoder: {report.summary()}")
+            self.logger.info(f"pretrained weights for the {name} encoder: {report.summary()}")
         if reports:
             return
         if self.cfg.paper_preset:
