@@ -2,12 +2,16 @@
 resumable training state (network, objective, optimizer, schedule position).
 
 Every file is written under a temporary name and renamed into place, so a crash while
-writing leaves the previous checkpoint intact and loadable. The resumable state is a
+writing leaves the previous checkpoint intact and loadable; a failed write (a full disk)
+deletes what it had written and ends with one ``error:`` line naming the file, the space
+left and the state ``--resume`` would continue from. The resumable state is a
 ``.ckpt`` holding every parameter of the train step (network, loss parameters, optimizer
 moments and step counter) plus ``state.json``, written last, naming that file and the
 position in training; a state file is only trusted once ``state.json`` points to it.
+Pruning deletes only checkpoints this run wrote.
 """
 
+import fnmatch
 import glob
 import json
 import os
@@ -17,35 +21,35 @@ import mindspore as ms
 
 from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
+from src.utils.safe_write import WriteFailedError, write_atomically
 
 STATE_POINTER = "state.json"
 
 
+def _serializer_temporary(temporary):
+    """The name MindSpore's serializer writes ``temporary`` under first (``.ckpt`` -> ``.tmp``)."""
+    return [os.path.splitext(temporary)[0] + ".tmp"]
+
+
 def atomic_save_checkpoint(save_obj, path, append_dict=None):
-    """``ms.save_checkpoint`` to a temporary name in the same folder, then rename to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    try:
-        ms.save_checkpoint(save_obj, temporary, append_dict=append_dict)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    """``ms.save_checkpoint`` to a temporary name in the same folder, then rename to ``path``.
+
+    Raises WriteFailedError (nothing left behind) when the file cannot be written.
+    """
+    return write_atomically(path, lambda temporary: ms.save_checkpoint(save_obj, temporary, append_dict=append_dict),
+                            leftovers=_serializer_temporary)
+
+
+def _write_json(content, path):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def atomic_write_json(content, path):
     """Write JSON to a temporary name, flush it to disk, then rename to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return path
+    return write_atomically(path, lambda temporary: _write_json(content, temporary))
 
 
 def _epoch_step_key(path):
@@ -66,15 +70,41 @@ class CheckpointManager:
         self.directory = directory
         self.keep = keep
         self.enabled = enabled
+        self.written = []  # the numbered checkpoints of this run, the only ones pruning may delete
+
+    def adopt_existing(self):
+        """Count the numbered checkpoints already in the folder as this run's (a resumed run's
+        earlier sessions wrote them: a folder holds one run, src/engine/run_folder.py)."""
+        self.written += [path for pattern in ("network_e*_s*.ckpt", "state_e*_s*.ckpt")
+                         for path in glob.glob(os.path.join(glob.escape(self.directory), pattern))
+                         if path not in self.written]
+
+    def _write(self, save, path):
+        """``save(path)``; a failed write ends with what ``--resume`` would continue from."""
+        try:
+            return save(path)
+        except WriteFailedError as error:
+            raise WriteFailedError(error.errno, f"{error}; {self._resume_point()}") from error
+
+    def _resume_point(self):
+        try:
+            position = self.latest_state()
+        except (MalformedInputError, MissingInputError) as error:
+            return f"no complete state to resume from ({error})"
+        if position is None:
+            return "no state was saved before, so this run cannot be resumed: free space and start it again"
+        state = os.path.join(self.directory, position["checkpoint"])
+        return (f"--resume continues from the last complete state {state} (epoch {position['epoch'] + 1}, "
+                f"step {position['step_in_epoch']}); free space first")
 
     def save_network(self, network, epoch, step=0, name=None):
         """Network parameters only, as ``network_e{epoch}_s{step}.ckpt`` (or ``name``)."""
         if not self.enabled:
             return None
         path = os.path.join(self.directory, name or f"network_e{epoch:04d}_s{step:06d}.ckpt")
-        atomic_save_checkpoint(network, path)
+        self._write(lambda target: atomic_save_checkpoint(network, target), path)
         if name is None:
-            self._prune("network_e*_s*.ckpt")
+            self._prune(path, "network_e*_s*.ckpt")
         return path
 
     def save_state(self, train_step, position):
@@ -85,9 +115,11 @@ class CheckpointManager:
         if not self.enabled:
             return None
         file_name = f"state_e{position['epoch']:04d}_s{position['step_in_epoch']:06d}.ckpt"
-        atomic_save_checkpoint(train_step, os.path.join(self.directory, file_name))
-        atomic_write_json(dict(position, checkpoint=file_name), os.path.join(self.directory, STATE_POINTER))
-        self._prune("state_e*_s*.ckpt")
+        path = os.path.join(self.directory, file_name)
+        self._write(lambda target: atomic_save_checkpoint(train_step, target), path)
+        self._write(lambda target: atomic_write_json(dict(position, checkpoint=file_name), target),
+                    os.path.join(self.directory, STATE_POINTER))
+        self._prune(path, "state_e*_s*.ckpt")
         return os.path.join(self.directory, file_name)
 
     def latest_state(self):
@@ -139,7 +171,13 @@ class CheckpointManager:
             param.set_data(saved[name].astype(param.dtype) if saved[name].dtype != param.dtype else saved[name])
         return position
 
-    def _prune(self, pattern):
-        paths = sorted(glob.glob(os.path.join(self.directory, pattern)), key=_epoch_step_key)
-        for path in paths[:-self.keep]:
-            os.remove(path)
+    def _prune(self, new_path, pattern):
+        """Record ``new_path`` as this run's, then delete all but the ``keep`` latest of its kind."""
+        if new_path not in self.written:
+            self.written.append(new_path)
+        own = sorted((path for path in self.written if fnmatch.fnmatch(os.path.basename(path), pattern)),
+                     key=_epoch_step_key)
+        for path in own[:-self.keep]:
+            self.written.remove(path)
+            if os.path.exists(path):
+                os.remove(path)
