@@ -25,7 +25,8 @@ mkdir -p "$run_dir"
 "$PYTHON" eval.py "${config[@]}" --eval.features "$run_dir/hog_features.npz" \
   --output_dir "$run_dir/eval_hog" 2>&1 | tee "$run_dir/eval_hog.log"
 start=$(date +%s)
-"$PYTHON" train.py "${config[@]}" --train.save_initial true  # writes $run_dir/train.log itself
+# --overwrite: a repeated demo replaces the earlier demo's training in $run_dir (train.py refuses otherwise)
+"$PYTHON" train.py "${config[@]}" --train.save_initial true --overwrite  # writes $run_dir/train.log itself
 trained=$(date +%s)
 "$PYTHON" eval.py "${config[@]}" --eval.checkpoint "$run_dir/checkpoints/network_init.ckpt" \
   --output_dir "$run_dir/eval_untrained" 2>&1 | tee "$run_dir/eval_untrained.log"

@@ -1,7 +1,9 @@
 """The training loop: builds every part from the config, trains, checkpoints, resumes.
 
 Nothing is written to the run folder before every part is built, so a configuration or an
-input that fails leaves the folder as it was (and a resumed run's config.yaml intact).
+input that fails leaves the folder as it was (and a resumed run's config.yaml intact). A
+folder holds one run (src/engine/run_folder.py), and the training holds its lock
+(src/engine/run_lock.py) from before the first write to the end.
 """
 
 import math
@@ -19,6 +21,8 @@ from src.engine.context import seed_everything, setup_context
 from src.engine.logger import TrainingLogger
 from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (run() raises the error)
 from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
+from src.engine.run_folder import check_run_folder, delete_earlier_run
+from src.engine.run_lock import RunFolderLock
 from src.engine.schedule import learning_rates
 from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.losses.objective import build_objective
@@ -44,15 +48,21 @@ class Trainer:
 
     Everything is built in the constructor; ``run()`` trains from the start or, with
     ``cfg.train.resume``, from the last saved state in ``<output_dir>/checkpoints``.
+    ``overwrite``: delete an earlier run in ``output_dir`` first (else a new run there is refused).
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, overwrite=False):
         self.cfg = cfg
         if cfg.train.amp_level != "O0" and cfg.device_target == "CPU":
             raise ConfigError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
         self.context = setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
         seed_everything(cfg.seed)
         self.output_dir = cfg.output_dir
+        self.overwrite = overwrite
+        self.lock = RunFolderLock(self.output_dir)
+        if self.context.is_main:  # the folder is rank 0's: it alone checks, locks and writes it
+            check_run_folder(self.output_dir, cfg.train.resume, overwrite)
+            self.lock.acquire(create=False)  # refuses now if another training holds it; writes nothing
         resume_changes = self._check_resume()
 
         self.reader = builders.build_reader(cfg)
@@ -88,8 +98,7 @@ class Trainer:
         self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
                                      enabled=self.context.is_main)
         if self.context.is_main:  # everything is built and checked: the run folder may be written
-            os.makedirs(self.output_dir, exist_ok=True)
-            attach_log_file(os.path.join(self.output_dir, LOG_FILE))
+            self._claim_run_folder()
             cfg.save(os.path.join(self.output_dir, RUN_CONFIG))
         for key, old, new in resume_changes:
             self.logger.info(f"resuming with {key} changed from {old!r} to {new!r}")
@@ -98,6 +107,17 @@ class Trainer:
         if cfg.train.gap_interval and self.context.is_main:
             self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
         self._report_initialisation()
+
+    def _claim_run_folder(self):
+        """Lock the folder, then check it again (another run may have started there meanwhile)
+        and, with ``overwrite``, delete the earlier run's files; start the log file."""
+        os.makedirs(self.output_dir, exist_ok=True)
+        self.lock.acquire()
+        check_run_folder(self.output_dir, self.cfg.train.resume, self.overwrite)
+        deleted = delete_earlier_run(self.output_dir) if self.overwrite else []
+        attach_log_file(os.path.join(self.output_dir, LOG_FILE))
+        if deleted:
+            self.logger.info(f"--overwrite: deleted the earlier run's {', '.join(deleted)} in {self.output_dir}")
 
     def _check_resume(self):
         """For a resumed run: refuse a folder without state, or changes that alter the training;
@@ -129,6 +149,7 @@ class Trainer:
             return 0, 0
         # The learning-rate table is rebuilt from the config (a resumed run may add epochs).
         position = self.checkpoints.restore_state(self.train_step, derived=("learning_rate",))
+        self.checkpoints.adopt_existing()
         if position.get("steps_per_epoch") != self.steps_per_epoch:
             raise ConfigError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
                               f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
@@ -206,11 +227,13 @@ class Trainer:
                     if self.gap_probe is not None and global_step % cfg.train.gap_interval == 0:
                         self._log_information_gap(epoch, global_step)
                 self._end_of_epoch(epoch)
-        except KeyboardInterrupt:
-            # Keep the work done so far: a resumed run continues with the next step.
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, or SIGTERM / SIGHUP (src/engine/stop_signals.py)
+            # Keep the work done so far: a resumed run continues with the next step. Every rank
+            # holds the same weights after each step (the step's all-reduce needs them all), so
+            # rank 0's state at its step is the state of the run.
             self._save_state(self._position(epoch, steps_done))
-            self.logger.info(f"interrupted: state saved at epoch {epoch + 1}, step {steps_done}; resume with: "
-                             f"{self.resume_command()}")
+            self.logger.info(f"{str(interrupt) or 'interrupted'}: state saved at epoch {epoch + 1}, step {steps_done}; "
+                             f"resume with: {self.resume_command()}")
             raise
         wall = time.perf_counter() - started
         final = self._save_network(epochs, name="network_last.ckpt")
