@@ -4,10 +4,12 @@ injecting OSError(ENOSPC) into the writers: a real small filesystem (tmpfs, loop
 """
 
 import errno
+import fnmatch
 import os
 
 import numpy as np
 import pytest
+import yaml
 from mindspore.train import serialization
 
 import eval as eval_entry
@@ -15,6 +17,9 @@ import export as export_entry
 import train as train_entry
 from src.datasets import cache
 from src.datasets.cache import open_resized_cache
+from src.config import load_config
+from src.errors import one_line
+from src.utils.safe_write import WriteFailedError, temporary_name, temporary_pattern, write_atomically
 from test_errors import TINY_TRAINING, fails_with
 
 NO_SPACE = OSError(errno.ENOSPC, "No space left on device")
@@ -63,6 +68,8 @@ def test_a_full_disk_while_a_state_is_written(capsys, synthetic_sysu, tmp_path, 
                                     f"(epoch 2, step 0)")
     assert files_under(run / "checkpoints") == ["network_e0001_s000000.ckpt", "network_e0002_s000000.ckpt",
                                                 "state.json", "state_e0001_s000000.ckpt"]
+    assert line.startswith(f"error: cannot write {run / 'checkpoints'}"), line  # no "[Errno 28]" before it
+    assert "Errno" not in line
     assert line[len("error: "):] in (run / "train.log").read_text()
 
 
@@ -103,3 +110,57 @@ def test_an_image_cache_too_large_for_the_disk_fails_before_decoding(synthetic_s
                                                      r"needs 0\.0 MB there: .*data\.cache_dir"):
         open_resized_cache(synthetic_sysu, paths, 32, 16, str(tmp_path / "cache"), show_progress=False)
     assert [name for name in os.listdir(tmp_path / "cache") if not name.endswith("lock")] == []
+
+
+def test_the_error_line_is_the_message_alone_and_never_wrapped_twice(tmp_path):
+    def inner(temporary):
+        write_atomically(str(tmp_path / "inner.txt"), lambda name: (_ for _ in ()).throw(NO_SPACE))
+    with pytest.raises(WriteFailedError) as caught:
+        write_atomically(str(tmp_path / "outer.txt"), inner)
+    line = one_line(caught.value)
+    assert line.startswith(f"cannot write {tmp_path / 'inner.txt'}: no space left on device ("), line
+    assert "MB free on" in line and "Errno" not in line and "outer" not in line
+    assert caught.value.errno == errno.ENOSPC and caught.value.no_space
+    extended = caught.value.extended("more")
+    assert one_line(extended) == line + "; more" and extended.errno == errno.ENOSPC
+
+
+def test_a_folder_that_cannot_be_created_is_a_write_failure(tmp_path, monkeypatch):
+    def no_space(*args, **kwargs):
+        raise NO_SPACE
+    monkeypatch.setattr(os, "makedirs", no_space)
+    with pytest.raises(WriteFailedError, match=r"^cannot write .*new.txt: no space left on device"):
+        write_atomically(str(tmp_path / "sub" / "new.txt"), lambda name: None)
+
+
+def test_config_save_is_atomic_and_guarded(tmp_path, monkeypatch):
+    cfg = load_config([])
+    path = tmp_path / "run" / "config.yaml"
+    cfg.save(str(path))
+    before = path.read_text()
+
+    def half_written(data, stream, **kwargs):
+        stream.write("train:\n")
+        raise NO_SPACE
+    monkeypatch.setattr(yaml, "safe_dump", half_written)
+    with pytest.raises(WriteFailedError, match=r"^cannot write .*config.yaml: no space left on device"):
+        cfg.save(str(path))
+    assert path.read_text() == before
+    assert os.listdir(path.parent) == ["config.yaml"]
+
+
+def test_the_cache_space_hint_only_for_a_full_disk(synthetic_sysu, tmp_path, monkeypatch):
+    def denied(descriptor, offset, length):
+        raise OSError(errno.EACCES, "Permission denied")
+    monkeypatch.setattr(os, "posix_fallocate", denied)
+    with pytest.raises(cache.WriteFailedError) as caught:
+        open_resized_cache(synthetic_sysu, ["cam1/0001/0001.jpg"], 32, 16, str(tmp_path / "cache"),
+                           show_progress=False)
+    assert "Permission denied" in str(caught.value) and "needs" not in str(caught.value)
+
+
+def test_temporary_pattern_matches_every_process_temporary(tmp_path):
+    path = str(tmp_path / "state_e0001_s000000.ckpt")
+    assert fnmatch.fnmatch(temporary_name(path), temporary_pattern(path))
+    assert fnmatch.fnmatch(temporary_name(path).replace(str(os.getpid()), "1"), temporary_pattern(path))
+    assert not fnmatch.fnmatch(path, temporary_pattern(path))

@@ -26,7 +26,7 @@ import os
 import numpy as np
 
 from src.datasets.image_io import map_images, read_resized
-from src.utils.safe_write import WriteFailedError, temporary_name, write_atomically
+from src.utils.safe_write import WriteFailedError, temporary_pattern, write_atomically, write_json_atomically
 
 # Bump when the cached content changes meaning (e.g. a different resize filter).
 CACHE_FORMAT = 1
@@ -142,9 +142,9 @@ def _load(base_path, paths, height, width):
 
 def _remove_other_states(cache_dir, prefix):
     """Deletes outdated caches and leftovers of interrupted builds of the same list (under the lock)."""
-    leftovers = os.path.basename(temporary_name(prefix)).replace(str(os.getpid()), "*", 1)
-    for pattern in (glob.escape(prefix) + "*", leftovers + "*"):
-        for path in glob.glob(os.path.join(glob.escape(cache_dir), pattern)):
+    for pattern in (os.path.join(glob.escape(cache_dir), glob.escape(prefix) + "*"),
+                    temporary_pattern(os.path.join(cache_dir, glob.escape(prefix) + "*"))):
+        for path in glob.glob(pattern):
             if not path.endswith("lock"):
                 os.remove(path)
 
@@ -168,13 +168,6 @@ def _write_array(root, paths, height, width, num_workers, show_progress, tempora
     return unreadable
 
 
-def _write_index(index, temporary):
-    with open(temporary, "w") as file:
-        json.dump(index, file, indent=1)
-        file.flush()
-        os.fsync(file.fileno())
-
-
 def _build(root, paths, height, width, base_path, num_workers, show_progress):
     unreadable = {}
 
@@ -183,9 +176,11 @@ def _build(root, paths, height, width, base_path, num_workers, show_progress):
     try:
         write_atomically(base_path + ".npy", write_array)
     except WriteFailedError as error:
+        if not error.no_space:
+            raise
         size = len(paths) * height * width * 3 / 1e6
-        raise WriteFailedError(error.errno, f"{error}; the image cache needs {size:.1f} MB there: free space, "
-                                            f"or set data.cache_dir to another folder") from error
+        raise error.extended(f"the image cache needs {size:.1f} MB there: free space, "
+                             f"or set data.cache_dir to another folder") from error
     index = {"format": CACHE_FORMAT, "count": len(paths), "height": height, "width": width,
              "root": os.path.abspath(root), "unreadable": unreadable}
-    write_atomically(base_path + ".json", lambda temporary: _write_index(index, temporary))
+    write_json_atomically(index, base_path + ".json")

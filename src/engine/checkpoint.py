@@ -21,7 +21,7 @@ import mindspore as ms
 
 from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
-from src.utils.safe_write import WriteFailedError, write_atomically
+from src.utils.safe_write import WriteFailedError, write_atomically, write_json_atomically
 
 STATE_POINTER = "state.json"
 
@@ -38,18 +38,6 @@ def atomic_save_checkpoint(save_obj, path, append_dict=None):
     """
     return write_atomically(path, lambda temporary: ms.save_checkpoint(save_obj, temporary, append_dict=append_dict),
                             leftovers=_serializer_temporary)
-
-
-def _write_json(content, path):
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def atomic_write_json(content, path):
-    """Write JSON to a temporary name, flush it to disk, then rename to ``path``."""
-    return write_atomically(path, lambda temporary: _write_json(content, temporary))
 
 
 def _epoch_step_key(path):
@@ -84,7 +72,7 @@ class CheckpointManager:
         try:
             return save(path)
         except WriteFailedError as error:
-            raise WriteFailedError(error.errno, f"{error}; {self._resume_point()}") from error
+            raise error.extended(self._resume_point()) from error
 
     def _resume_point(self):
         try:
@@ -117,7 +105,7 @@ class CheckpointManager:
         file_name = f"state_e{position['epoch']:04d}_s{position['step_in_epoch']:06d}.ckpt"
         path = os.path.join(self.directory, file_name)
         self._write(lambda target: atomic_save_checkpoint(train_step, target), path)
-        self._write(lambda target: atomic_write_json(dict(position, checkpoint=file_name), target),
+        self._write(lambda target: write_json_atomically(dict(position, checkpoint=file_name), target),
                     os.path.join(self.directory, STATE_POINTER))
         self._prune(path, "state_e*_s*.ckpt")
         return os.path.join(self.directory, file_name)

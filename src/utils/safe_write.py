@@ -9,6 +9,8 @@ space left: one ``error:`` line, not a traceback from inside a serializer.
 """
 
 import errno
+import glob
+import json
 import os
 import shutil
 
@@ -19,7 +21,24 @@ _NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 
 
 class WriteFailedError(AnticipatedError, OSError):
-    """A file could not be written; nothing of it is left behind."""
+    """A file could not be written; nothing of it is left behind.
+
+    Built from the message alone, so that the ``error:`` line is that message (an OSError
+    built as ``(errno, text)`` prints ``[Errno 28] text``); ``errno`` is set apart.
+    """
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.errno = code
+
+    @property
+    def no_space(self):
+        """True when freeing space is the fix (ENOSPC, EDQUOT)."""
+        return self.errno in _NO_SPACE
+
+    def extended(self, text):
+        """The same failure with ``; text`` appended to its message."""
+        return WriteFailedError(f"{self}; {text}", self.errno)
 
 
 def free_space_text(path):
@@ -37,7 +56,7 @@ def free_space_text(path):
 def write_failure(path, error):
     """The WriteFailedError for an OSError raised while writing ``path``."""
     reason = "no space left on device" if error.errno in _NO_SPACE else (error.strerror or str(error))
-    return WriteFailedError(error.errno, f"cannot write {path}: {reason} ({free_space_text(path)})")
+    return WriteFailedError(f"cannot write {path}: {reason} ({free_space_text(path)})", error.errno)
 
 
 def temporary_name(path):
@@ -46,22 +65,42 @@ def temporary_name(path):
     return os.path.join(folder, f".tmp-{os.getpid()}-{name}")
 
 
-def write_atomically(path, write, leftovers=()):
+def temporary_pattern(path):
+    """The glob pattern of ``temporary_name(path)`` for any process (``path`` may end in ``*``)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(glob.escape(folder), f".tmp-*-{name}")
+
+
+def write_atomically(path, write, leftovers=None):
     """Call ``write(temporary)`` and rename the temporary file to ``path``; returns ``path``.
 
     Whatever ``write`` raises, the temporary file and ``leftovers(temporary)`` (names a
     writer makes of its own, e.g. MindSpore's ``.tmp`` beside a ``.ckpt``) are deleted; an
-    OSError becomes a WriteFailedError.
+    OSError (creating the folder included) becomes a WriteFailedError, never wrapped twice.
     """
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     temporary = temporary_name(path)
     try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         write(temporary)
         os.replace(temporary, path)
+    except WriteFailedError:
+        raise
     except OSError as error:
         raise write_failure(path, error) from error
     finally:
-        for name in (temporary, *(leftovers(temporary) if callable(leftovers) else leftovers)):
+        for name in (temporary, *(leftovers(temporary) if leftovers else ())):
             if os.path.lexists(name):
                 os.remove(name)
     return path
+
+
+def _dump_json(content, path):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_json_atomically(content, path):
+    """Write ``content`` as JSON under a temporary name, flush it to disk, then rename it to ``path``."""
+    return write_atomically(path, lambda temporary: _dump_json(content, temporary))
