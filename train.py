@@ -12,14 +12,16 @@ Ctrl-C, SIGTERM and SIGHUP save the state at the current step, log the resume co
 exit with 128 + the signal's number (130, 143, 129).
 """
 
+import os
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
 from src.config import ConfigError, load_config, print_help_if_asked
 from src.engine.resume import resume_argv
-from src.engine.stop_signals import interrupt_exit_status, stop_on_signals
+from src.engine.run_folder import run_marks
+from src.engine.stop_signals import interrupt_exit_status, launched_distributed, stop_on_signals
 from src.errors import report_and_exit_status, report_error
-from src.utils.run_log import start_logging
+from src.utils.run_log import get_logger, start_logging
 
 RESUME_HELP = ("--resume RUN", "continue the run in folder RUN from its last state, with RUN/config.yaml "
                                "(overrides that change the training are refused)")
@@ -41,16 +43,38 @@ def main(argv=None):
     start_logging()
     overwrite, argv = take_flag(argv, "--overwrite")
     try:
+        if overwrite and "--resume" in argv:
+            raise ConfigError("--overwrite deletes the run that --resume would continue: pass one of them")
         cfg = load_config(resume_argv(argv))
     except ConfigError as error:
         return report_error(error)
     from src.engine.trainer import Trainer  # imports MindSpore: after the config is known to be valid
-    with stop_on_signals():
+    # A distributed run installs no handler: its ranks cannot yet agree on the step to stop at
+    # (src/engine/stop_signals.py), so a signal ends it as it did before.
+    with stop_on_signals(enabled=not launched_distributed()):
+        trainer = None
         try:
-            Trainer(cfg, overwrite=overwrite).run()
-        except KeyboardInterrupt as interrupt:  # the trainer saved and logged what it could
-            return interrupt_exit_status(interrupt)
+            trainer = Trainer(cfg, overwrite=overwrite)
+            trainer.run()  # raises StopRequested, unsaved, for a signal that came while it was built
+        except KeyboardInterrupt as interrupt:
+            if not getattr(interrupt, "saved", trainer is not None):
+                get_logger().warning(stopped_before_training(cfg, interrupt))
+            return interrupt_exit_status(interrupt)  # else the trainer saved the state and logged the resume command
     return 0
+
+
+def stopped_before_training(cfg, interrupt):
+    """The line for a signal (or Ctrl-C) that came before the first step: nothing to save."""
+    run_dir = os.path.abspath(cfg.output_dir)
+    what = str(interrupt) or "interrupted"
+    if cfg.train.resume:
+        next_step = f"continue it from its last state with: python train.py --resume {run_dir}"
+    elif run_marks(run_dir):  # this run's config.yaml (an earlier run there was refused or deleted)
+        next_step = (f"start it again with the same command and --overwrite ({run_dir} holds only this run's "
+                     f"config.yaml)")
+    else:
+        next_step = "start it again with the same command"
+    return f"{what} before training started: nothing was trained in this session; {next_step}"
 
 
 if __name__ == "__main__":

@@ -59,13 +59,27 @@ class CheckpointManager:
         self.keep = keep
         self.enabled = enabled
         self.written = []  # the numbered checkpoints of this run, the only ones pruning may delete
+        self._saved = None  # (epoch, step_in_epoch) of the state saved last by this process
 
-    def adopt_existing(self):
-        """Count the numbered checkpoints already in the folder as this run's (a resumed run's
-        earlier sessions wrote them: a folder holds one run, src/engine/run_folder.py)."""
-        self.written += [path for pattern in ("network_e*_s*.ckpt", "state_e*_s*.ckpt")
-                         for path in glob.glob(os.path.join(glob.escape(self.directory), pattern))
-                         if path not in self.written]
+    def adopt_existing(self, position):
+        """Count the numbered checkpoints that the run's earlier sessions wrote as this run's,
+        so that pruning may delete them: those ``position`` (the restored state.json) lists in
+        ``run_files``; for a state saved before that list was kept, those numbered at or before
+        the restored position. Any other file in the folder is never pruned."""
+        names = position.get("run_files")
+        if names is None:
+            limit = (position["epoch"], position["step_in_epoch"])
+            names = [os.path.basename(path) for pattern in ("network_e*_s*.ckpt", "state_e*_s*.ckpt")
+                     for path in glob.glob(os.path.join(glob.escape(self.directory), pattern))
+                     if _epoch_step_key(path) <= limit]
+        for name in names:
+            path = os.path.join(self.directory, os.path.basename(name))
+            if os.path.isfile(path) and path not in self.written:
+                self.written.append(path)
+
+    def saved_position(self):
+        """(epoch, step_in_epoch) of the state this process saved last, or None."""
+        return self._saved
 
     def _write(self, save, path):
         """``save(path)``; a failed write ends with what ``--resume`` would continue from."""
@@ -105,8 +119,12 @@ class CheckpointManager:
         file_name = f"state_e{position['epoch']:04d}_s{position['step_in_epoch']:06d}.ckpt"
         path = os.path.join(self.directory, file_name)
         self._write(lambda target: atomic_save_checkpoint(train_step, target), path)
-        self._write(lambda target: write_json_atomically(dict(position, checkpoint=file_name), target),
+        self._record(path)
+        run_files = sorted(os.path.basename(written) for written in self.written)
+        self._write(lambda target: write_json_atomically(dict(position, checkpoint=file_name, run_files=run_files),
+                                                         target),
                     os.path.join(self.directory, STATE_POINTER))
+        self._saved = (position["epoch"], position["step_in_epoch"])
         self._prune(path, "state_e*_s*.ckpt")
         return os.path.join(self.directory, file_name)
 
@@ -159,13 +177,28 @@ class CheckpointManager:
             param.set_data(saved[name].astype(param.dtype) if saved[name].dtype != param.dtype else saved[name])
         return position
 
+    def _record(self, path):
+        if path not in self.written:
+            self.written.append(path)
+
+    def _named_state(self):
+        """The state file state.json names (the one --resume uses), or None."""
+        try:
+            with open(os.path.join(self.directory, STATE_POINTER), encoding="utf-8") as handle:
+                return os.path.join(self.directory, json.load(handle)["checkpoint"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def _prune(self, new_path, pattern):
-        """Record ``new_path`` as this run's, then delete all but the ``keep`` latest of its kind."""
-        if new_path not in self.written:
-            self.written.append(new_path)
+        """Record ``new_path`` as this run's, then delete all but the ``keep`` latest of its kind,
+        never ``new_path`` itself nor the state state.json names (whatever their numbers)."""
+        self._record(new_path)
+        protected = {new_path, self._named_state()}
         own = sorted((path for path in self.written if fnmatch.fnmatch(os.path.basename(path), pattern)),
                      key=_epoch_step_key)
         for path in own[:-self.keep]:
+            if path in protected:
+                continue
             self.written.remove(path)
             if os.path.exists(path):
                 os.remove(path)
