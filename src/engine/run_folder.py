@@ -6,12 +6,14 @@ no longer be resumed or evaluated with its own config. The ways on are ``--resum
 same run) or a new ``--output_dir``; ``--overwrite`` deletes the earlier run's files first.
 """
 
+import glob
 import os
 import shutil
 
 from src.config import ConfigError
 from src.engine.resume import RUN_CONFIG, STATE_POINTER
 from src.errors import AnticipatedError
+from src.utils.safe_write import temporary_pattern
 
 # What train.py writes into a run folder (train.lock aside): all that --overwrite deletes.
 # Anything else there (a launcher's msrun logs, the demo's HOG features, eval.py's folders)
@@ -40,12 +42,15 @@ def check_run_folder(run_dir, resume, overwrite):
 
 
 def delete_earlier_run(run_dir):
-    """Delete the files of RUN_FILES in ``run_dir``; returns their names.
+    """Delete the files of RUN_FILES in ``run_dir`` if it holds a run (``run_marks``); returns
+    their names (none when it holds no run: files there then are not a run's).
 
     Deleted rather than moved aside: a run's states are its largest files (several GB for
     a paper-size run), and a copy kept in the folder would go on filling the disk unnoticed.
     """
     deleted = []
+    if not run_marks(run_dir):
+        return deleted
     for name in RUN_FILES:
         path = os.path.join(run_dir, name)
         if os.path.isdir(path) and not os.path.islink(path):
@@ -55,4 +60,15 @@ def delete_earlier_run(run_dir):
         else:
             continue
         deleted.append(name)
+    return deleted
+
+
+def delete_save_leftovers(checkpoint_dir):
+    """Delete the temporary files of saves killed in ``checkpoint_dir`` (call it holding the
+    run folder's lock: no other process writes there then); returns their names."""
+    deleted = []
+    for path in sorted(glob.glob(temporary_pattern(os.path.join(checkpoint_dir, "*")))):
+        if os.path.isfile(path) or os.path.islink(path):
+            os.remove(path)
+            deleted.append(os.path.basename(path))
     return deleted
