@@ -124,7 +124,9 @@ def test_resume_prunes_only_the_run_s_files_and_deletes_killed_saves(synthetic_s
     assert not trainer.lock.held
     RunFolderLock(str(run)).acquire()  # free: another process could take it now
     checkpoints = run / "checkpoints"
-    foreign = [checkpoints / "network_e0009_s000000.ckpt", checkpoints / "state_e0009_s000000.ckpt"]
+    # numbered after the run's, and between its states (which adopting every numbered file would prune)
+    foreign = [checkpoints / "network_e0009_s000000.ckpt", checkpoints / "state_e0009_s000000.ckpt",
+               checkpoints / "network_e0001_s000004.ckpt"]
     for path in foreign:
         path.write_bytes(b"not this run's")
     killed = [checkpoints / ".tmp-999999-state_e0002_s000000.ckpt", checkpoints / ".tmp-999999-state_e0002_s000000.tmp"]
