@@ -1,6 +1,12 @@
 """One tiny CPU training stopped three times at seeded random steps, by SIGINT, SIGTERM and
 SIGKILL in turn, and resumed with --resume after each, ends with the weights of an
-uninterrupted run, bit for bit; its log shows each stop and each resume."""
+uninterrupted run, bit for bit; its log shows each stop and each resume.
+
+The steps are seeded; a signal is sent once train_log.jsonl shows the chosen step, so the
+process may have gone on a step or two by the time it arrives. The test therefore asserts on
+what the run recorded: the position in state.json, the same position in the stop line, and
+the resume line naming that state (tests/test_stop_signals.py stops at an exact step, in
+process)."""
 
 import json
 import os
@@ -17,15 +23,16 @@ from src.engine.trainer import Trainer
 from src.utils.checkpoint_io import load_checkpoint
 from test_errors import TINY_TRAINING
 
-# MindSpore's runtime installs its own SIGINT handler, which ends the process with SIGTERM
-# (without this project's handler: exit -15, nothing saved); so SIGINT ends with SIGTERM's 143.
-FAULTS = ((signal.SIGINT, 143), (signal.SIGTERM, 143), (signal.SIGKILL, -signal.SIGKILL))
+# Ctrl-C: once MindSpore's runtime has started, its own SIGINT handler sends SIGTERM to the
+# process, which stops at a step boundary as SIGTERM does (143); a SIGINT that reaches Python
+# first is a KeyboardInterrupt, which the loop catches to save the state (130). Either is right.
+FAULTS = ((signal.SIGINT, (130, 143)), (signal.SIGTERM, (143,)), (signal.SIGKILL, (-signal.SIGKILL,)))
 
 
 def training_options(data_path, run, cache):
-    # 4 epochs of 8 steps; a state every epoch, so that SIGKILL loses at most one epoch
+    # 3 epochs of 8 steps; a state every epoch, so that SIGKILL loses at most one epoch
     return ["--data.data_path", data_path, "--output_dir", str(run), "--data.cache_dir", str(cache), *TINY_TRAINING,
-            "--train.epochs", "4", "--train.log_interval", "1", "--train.state_interval", "1"]
+            "--train.epochs", "3", "--train.log_interval", "1", "--train.state_interval", "1"]
 
 
 def weights(path):
@@ -40,8 +47,8 @@ def last_logged_step(run):
     return max(steps, default=0)
 
 
-def saved_step(run):
-    return json.loads((run / "checkpoints" / "state.json").read_text())["global_step"]
+def saved_position(run):
+    return json.loads((run / "checkpoints" / "state.json").read_text())
 
 
 def start_training(*arguments):
@@ -68,23 +75,36 @@ def test_three_faults_and_resumes_give_the_uninterrupted_weights(synthetic_sysu,
     reference = Trainer(load_config(training_options(synthetic_sysu, tmp_path / "full", tmp_path / "cache")))
     reference.run()
     steps_per_epoch = reference.steps_per_epoch
-    assert steps_per_epoch * 4 >= 24  # room for three stops a few steps apart
+    assert steps_per_epoch * 3 >= 18  # room for three stops a few steps apart
 
     rng = np.random.default_rng(25)
     run = tmp_path / "cut"
     process = start_training(*options)
     resumed_from = 0
-    for signum, status in FAULTS:
-        step = resumed_from + int(rng.integers(2, 6))
-        assert stop_at(process, run, step, signum) == status, process.stderr.read()[-2000:]
-        resumed_from = saved_step(run)
-        if signum != signal.SIGKILL:  # the state of the step it stopped at
-            assert resumed_from >= step
+    resume_lines = []
+    for signum, statuses in FAULTS:
+        step = resumed_from + int(rng.integers(2, 5))
+        status = stop_at(process, run, step, signum)
+        assert status in statuses, (signum, status, process.stderr.read()[-2000:])
+        logged = last_logged_step(run)
+        position = saved_position(run)
+        resumed_from = position["global_step"]
+        assert resumed_from == position["epoch"] * steps_per_epoch + position["step_in_epoch"]
+        if signum == signal.SIGKILL:  # the last periodic state (an epoch's start) or the earlier stop's
+            assert resumed_from <= logged
+        else:  # the state of the step it stopped at, which the stop line names
+            assert step <= resumed_from <= logged + 1
+            assert (f"state saved at epoch {position['epoch'] + 1}, step {position['step_in_epoch']}; resume with: "
+                    f"python train.py --resume {run}") in (run / "train.log").read_text()
+        resume_lines.append(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
+                            f"step {position['step_in_epoch']}")
         process = start_training("--resume", str(run))
     assert process.wait(timeout=120) == 0, process.stderr.read()[-2000:]
 
     log = (run / "train.log").read_text()
-    assert log.count("stopped by SIGTERM: state saved at epoch") == 2  # SIGINT's and SIGTERM's
+    assert log.count("state saved at epoch") == 2  # SIGINT's and SIGTERM's
+    for line in resume_lines:
+        assert line in log, line
     assert log.count("resumed from state_e") == 3
     expected, actual = weights(tmp_path / "full" / "checkpoints" / "network_last.ckpt"), weights(
         run / "checkpoints" / "network_last.ckpt")
