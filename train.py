@@ -8,8 +8,11 @@ Outputs go to --output_dir: config.yaml, train.log (appended), train_log.jsonl, 
 it accepts only overrides that cannot change the training done so far (more epochs, the log
 or checkpoint intervals) and refuses the rest. A folder that holds another run is refused
 unless --overwrite deletes that run first; a folder another training is using is refused.
-Ctrl-C, SIGTERM and SIGHUP save the state at the current step, log the resume command and
-exit with 128 + the signal's number (130, 143, 129).
+SIGTERM and SIGHUP stop the training after the current step: the state of that step is saved,
+the resume command logged, and the exit status is 128 + the signal's number (143, 129); a
+signal before the first step says that nothing was trained. Ctrl-C saves the state too: it
+exits 143 when MindSpore's runtime turned it into SIGTERM (it does once started), else 130.
+A distributed run installs no handler for SIGTERM / SIGHUP (src/engine/stop_signals.py).
 """
 
 import os

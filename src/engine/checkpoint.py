@@ -8,7 +8,8 @@ left and the state ``--resume`` would continue from. The resumable state is a
 ``.ckpt`` holding every parameter of the train step (network, loss parameters, optimizer
 moments and step counter) plus ``state.json``, written last, naming that file and the
 position in training; a state file is only trusted once ``state.json`` points to it.
-Pruning deletes only checkpoints this run wrote.
+Pruning deletes only checkpoints this run wrote (state.json lists them for a resumed run),
+never the file just written nor the state state.json names.
 """
 
 import fnmatch

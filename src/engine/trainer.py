@@ -2,8 +2,10 @@
 
 Nothing is written to the run folder before every part is built, so a configuration or an
 input that fails leaves the folder as it was (and a resumed run's config.yaml intact). A
-folder holds one run (src/engine/run_folder.py), and the training holds its lock
-(src/engine/run_lock.py) from before the first write to the end.
+folder holds one run (src/engine/run_folder.py). The training takes the folder's lock
+(src/engine/run_lock.py) before it checks the folder, writing nothing then (if train.lock is
+there), writes its PID into it once everything is built, and releases it at the end of run().
+SIGTERM / SIGHUP are acted on at step boundaries (src/engine/stop_signals.py).
 """
 
 import math
