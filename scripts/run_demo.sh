@@ -14,6 +14,19 @@ if [[ $# -gt 0 && "$1" != --* ]]; then run_dir="$1"; shift; fi
 data_dir="${DEMO_DATA:-data/synthetic_sysu_demo}"
 config=(--config_path configs/demo.yaml --data.data_path "$data_dir" --output_dir "$run_dir" "$@")
 
+# A repeated demo replaces the earlier demo's training in $run_dir (--overwrite; train.py refuses a
+# folder holding a run otherwise); a folder holding any other run is refused before anything is written.
+overwrite=()
+if [[ -f "$run_dir/config.yaml" || -f "$run_dir/checkpoints/state.json" ]]; then
+  if grep -Eq "^config_path: *['\"]?(.*/)?configs/demo\.yaml['\"]? *\$" "$run_dir/config.yaml" 2>/dev/null; then
+    overwrite=(--overwrite)
+  else
+    echo "error: $run_dir already holds a run that is not a demo run (its config.yaml was not made from" \
+      "configs/demo.yaml): give the demo another folder (bash scripts/run_demo.sh NEW_RUN_DIR)" >&2
+    exit 2
+  fi
+fi
+
 if [[ ! -d "$data_dir" ]]; then
   "$PYTHON" -m tools.synthetic_dataset --layout sysu --out "$data_dir" --ids "${DEMO_IDS:-400}" \
     --seed "${DEMO_SEED:-0}" --style "${DEMO_STYLE:-default}"
@@ -25,7 +38,7 @@ mkdir -p "$run_dir"
 "$PYTHON" eval.py "${config[@]}" --eval.features "$run_dir/hog_features.npz" \
   --output_dir "$run_dir/eval_hog" 2>&1 | tee "$run_dir/eval_hog.log"
 start=$(date +%s)
-"$PYTHON" train.py "${config[@]}" --train.save_initial true  # writes $run_dir/train.log itself
+"$PYTHON" train.py "${config[@]}" --train.save_initial true "${overwrite[@]}"  # writes $run_dir/train.log itself
 trained=$(date +%s)
 "$PYTHON" eval.py "${config[@]}" --eval.checkpoint "$run_dir/checkpoints/network_init.ckpt" \
   --output_dir "$run_dir/eval_untrained" 2>&1 | tee "$run_dir/eval_untrained.log"

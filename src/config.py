@@ -22,6 +22,7 @@ import yaml
 
 from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
 from src.registry import config_choices
+from src.utils.safe_write import write_atomically
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
@@ -113,10 +114,14 @@ class Config(dict):
         return {k: v.to_dict() if isinstance(v, Config) else copy.deepcopy(v) for k, v in self.items()}
 
     def save(self, path):
-        """Write the resolved configuration as YAML (folders created as needed)."""
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            yaml.safe_dump(self.to_dict(), handle, sort_keys=False, default_flow_style=None)
+        """Write the resolved configuration as YAML (folders created as needed), whole or not at
+        all: a failed write (a full disk) leaves no partial file and raises WriteFailedError."""
+        content = self.to_dict()
+
+        def write(temporary):
+            with open(temporary, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(content, handle, sort_keys=False, default_flow_style=None)
+        write_atomically(path, write)
 
 
 def _to_config(value):

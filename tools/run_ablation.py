@@ -235,6 +235,13 @@ class Ablation:
                 "--data.data_path", self.data_path, "--data.cache_dir", os.path.join(self.output_root, "cache"),
                 "--seed", str(run.seed), "--output_dir", run.folder, *resume, *self.overrides]
 
+    @staticmethod
+    def restart_flag(run):
+        """["--overwrite"] for a training that stopped before saving any state: train.py refuses
+        a folder holding a run, and there is nothing to resume (its settings were checked to match)."""
+        started = os.path.isfile(os.path.join(run.folder, "config.yaml"))
+        return ["--overwrite"] if started and not os.path.isfile(os.path.join(run.folder, SAVED_STATE)) else []
+
     def evaluation_arguments(self, run, feature):
         return ["--config_path", os.path.join(run.folder, "config.yaml"), *self.overrides,
                 "--eval.checkpoint", os.path.join(run.folder, LAST_CHECKPOINT), "--model.test_feature", feature,
@@ -292,7 +299,7 @@ class Ablation:
             trained_now = not os.path.isfile(os.path.join(run.folder, LAST_CHECKPOINT))
             if trained_now:
                 log(f"{prefix}: training (log {run.log}; elapsed {format_duration(time.monotonic() - started)})")
-                if not self._succeeds(["train.py", *self.training_arguments(run)], run.log):
+                if not self._succeeds(["train.py", *self.training_arguments(run), *self.restart_flag(run)], run.log):
                     run.failure = f"training ({last_line(run.log)})"
                     log(f"{prefix}: training FAILED: {last_line(run.log)}")
                     continue

@@ -10,8 +10,11 @@ gives a new state: the cache is rebuilt and the outdated one for the same list d
 
 Building is atomic: the array is written under a temporary name and renamed, then the
 index is written the same way; a cache counts only when its index exists and matches, so a
-crash while building never leaves a cache that looks valid. A lock file serialises
-processes building the same list (e.g. the ranks of a distributed run).
+crash while building never leaves a cache that looks valid. The array's full size is
+reserved on disk before any image is decoded, so a disk too small for it fails at once, with
+one ``error:`` line and nothing left behind (a memory-mapped file on a full disk would
+instead be killed by SIGBUS halfway through). A lock file serialises processes building the
+same list (e.g. the ranks of a distributed run).
 """
 
 import fcntl
@@ -23,6 +26,7 @@ import os
 import numpy as np
 
 from src.datasets.image_io import map_images, read_resized
+from src.utils.safe_write import WriteFailedError, temporary_pattern, write_atomically, write_json_atomically
 
 # Bump when the cached content changes meaning (e.g. a different resize filter).
 CACHE_FORMAT = 1
@@ -138,15 +142,18 @@ def _load(base_path, paths, height, width):
 
 def _remove_other_states(cache_dir, prefix):
     """Deletes outdated caches and leftovers of interrupted builds of the same list (under the lock)."""
-    for path in glob.glob(os.path.join(glob.escape(cache_dir), glob.escape(prefix) + "*")):
-        if not path.endswith("lock"):
-            os.remove(path)
+    for pattern in (os.path.join(glob.escape(cache_dir), glob.escape(prefix) + "*"),
+                    temporary_pattern(os.path.join(cache_dir, glob.escape(prefix) + "*"))):
+        for path in glob.glob(pattern):
+            if not path.endswith("lock"):
+                os.remove(path)
 
 
-def _build(root, paths, height, width, base_path, num_workers, show_progress):
-    temporary = f"{base_path}.npy.tmp{os.getpid()}"
-    images = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8,
-                                       shape=(len(paths), height, width, 3))
+def _write_array(root, paths, height, width, num_workers, show_progress, temporary):
+    """Decode and resize every image into the .npy ``temporary``; returns {path: reason} of the unreadable."""
+    images = np.lib.format.open_memmap(temporary, mode="w+", dtype=np.uint8, shape=(len(paths), height, width, 3))
+    with open(temporary, "r+b") as handle:
+        os.posix_fallocate(handle.fileno(), 0, os.path.getsize(temporary))
     unreadable = {}
     description = f"caching {len(paths)} images at {height}x{width}" if show_progress else None
     for index, image, reason in map_images(root, paths, lambda path: read_resized(path, height, width),
@@ -158,12 +165,22 @@ def _build(root, paths, height, width, base_path, num_workers, show_progress):
             unreadable[paths[index]] = reason
     images.flush()
     del images
-    os.replace(temporary, base_path + ".npy")
+    return unreadable
+
+
+def _build(root, paths, height, width, base_path, num_workers, show_progress):
+    unreadable = {}
+
+    def write_array(temporary):
+        unreadable.update(_write_array(root, paths, height, width, num_workers, show_progress, temporary))
+    try:
+        write_atomically(base_path + ".npy", write_array)
+    except WriteFailedError as error:
+        if not error.no_space:
+            raise
+        size = len(paths) * height * width * 3 / 1e6
+        raise error.extended(f"the image cache needs {size:.1f} MB there: free space, "
+                             f"or set data.cache_dir to another folder") from error
     index = {"format": CACHE_FORMAT, "count": len(paths), "height": height, "width": width,
              "root": os.path.abspath(root), "unreadable": unreadable}
-    temporary = f"{base_path}.json.tmp{os.getpid()}"
-    with open(temporary, "w") as file:
-        json.dump(index, file, indent=1)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, base_path + ".json")
+    write_json_atomically(index, base_path + ".json")

@@ -2,12 +2,17 @@
 resumable training state (network, objective, optimizer, schedule position).
 
 Every file is written under a temporary name and renamed into place, so a crash while
-writing leaves the previous checkpoint intact and loadable. The resumable state is a
+writing leaves the previous checkpoint intact and loadable; a failed write (a full disk)
+deletes what it had written and ends with one ``error:`` line naming the file, the space
+left and the state ``--resume`` would continue from. The resumable state is a
 ``.ckpt`` holding every parameter of the train step (network, loss parameters, optimizer
 moments and step counter) plus ``state.json``, written last, naming that file and the
 position in training; a state file is only trusted once ``state.json`` points to it.
+Pruning deletes only checkpoints this run wrote (state.json lists them for a resumed run),
+never the file just written nor the state state.json names.
 """
 
+import fnmatch
 import glob
 import json
 import os
@@ -17,35 +22,23 @@ import mindspore as ms
 
 from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
+from src.utils.safe_write import WriteFailedError, write_atomically, write_json_atomically
 
 STATE_POINTER = "state.json"
 
 
+def _serializer_temporary(temporary):
+    """The name MindSpore's serializer writes ``temporary`` under first (``.ckpt`` -> ``.tmp``)."""
+    return [os.path.splitext(temporary)[0] + ".tmp"]
+
+
 def atomic_save_checkpoint(save_obj, path, append_dict=None):
-    """``ms.save_checkpoint`` to a temporary name in the same folder, then rename to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    try:
-        ms.save_checkpoint(save_obj, temporary, append_dict=append_dict)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    """``ms.save_checkpoint`` to a temporary name in the same folder, then rename to ``path``.
 
-
-def atomic_write_json(content, path):
-    """Write JSON to a temporary name, flush it to disk, then rename to ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    temporary = os.path.join(folder, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(content, handle, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return path
+    Raises WriteFailedError (nothing left behind) when the file cannot be written.
+    """
+    return write_atomically(path, lambda temporary: ms.save_checkpoint(save_obj, temporary, append_dict=append_dict),
+                            leftovers=_serializer_temporary)
 
 
 def _epoch_step_key(path):
@@ -66,15 +59,55 @@ class CheckpointManager:
         self.directory = directory
         self.keep = keep
         self.enabled = enabled
+        self.written = []  # the numbered checkpoints of this run, the only ones pruning may delete
+        self._saved = None  # (epoch, step_in_epoch) of the state saved last by this process
+
+    def adopt_existing(self, position):
+        """Count the numbered checkpoints that the run's earlier sessions wrote as this run's,
+        so that pruning may delete them: those ``position`` (the restored state.json) lists in
+        ``run_files``; for a state saved before that list was kept, those numbered at or before
+        the restored position. Any other file in the folder is never pruned."""
+        names = position.get("run_files")
+        if names is None:
+            limit = (position["epoch"], position["step_in_epoch"])
+            names = [os.path.basename(path) for pattern in ("network_e*_s*.ckpt", "state_e*_s*.ckpt")
+                     for path in glob.glob(os.path.join(glob.escape(self.directory), pattern))
+                     if _epoch_step_key(path) <= limit]
+        for name in names:
+            path = os.path.join(self.directory, os.path.basename(name))
+            if os.path.isfile(path) and path not in self.written:
+                self.written.append(path)
+
+    def saved_position(self):
+        """(epoch, step_in_epoch) of the state this process saved last, or None."""
+        return self._saved
+
+    def _write(self, save, path):
+        """``save(path)``; a failed write ends with what ``--resume`` would continue from."""
+        try:
+            return save(path)
+        except WriteFailedError as error:
+            raise error.extended(self._resume_point()) from error
+
+    def _resume_point(self):
+        try:
+            position = self.latest_state()
+        except (MalformedInputError, MissingInputError) as error:
+            return f"no complete state to resume from ({error})"
+        if position is None:
+            return "no state was saved before, so this run cannot be resumed: free space and start it again"
+        state = os.path.join(self.directory, position["checkpoint"])
+        return (f"--resume continues from the last complete state {state} (epoch {position['epoch'] + 1}, "
+                f"step {position['step_in_epoch']}); free space first")
 
     def save_network(self, network, epoch, step=0, name=None):
         """Network parameters only, as ``network_e{epoch}_s{step}.ckpt`` (or ``name``)."""
         if not self.enabled:
             return None
         path = os.path.join(self.directory, name or f"network_e{epoch:04d}_s{step:06d}.ckpt")
-        atomic_save_checkpoint(network, path)
+        self._write(lambda target: atomic_save_checkpoint(network, target), path)
         if name is None:
-            self._prune("network_e*_s*.ckpt")
+            self._prune(path, "network_e*_s*.ckpt")
         return path
 
     def save_state(self, train_step, position):
@@ -85,9 +118,15 @@ class CheckpointManager:
         if not self.enabled:
             return None
         file_name = f"state_e{position['epoch']:04d}_s{position['step_in_epoch']:06d}.ckpt"
-        atomic_save_checkpoint(train_step, os.path.join(self.directory, file_name))
-        atomic_write_json(dict(position, checkpoint=file_name), os.path.join(self.directory, STATE_POINTER))
-        self._prune("state_e*_s*.ckpt")
+        path = os.path.join(self.directory, file_name)
+        self._write(lambda target: atomic_save_checkpoint(train_step, target), path)
+        self._record(path)
+        run_files = sorted(os.path.basename(written) for written in self.written)
+        self._write(lambda target: write_json_atomically(dict(position, checkpoint=file_name, run_files=run_files),
+                                                         target),
+                    os.path.join(self.directory, STATE_POINTER))
+        self._saved = (position["epoch"], position["step_in_epoch"])
+        self._prune(path, "state_e*_s*.ckpt")
         return os.path.join(self.directory, file_name)
 
     def latest_state(self):
@@ -139,7 +178,28 @@ class CheckpointManager:
             param.set_data(saved[name].astype(param.dtype) if saved[name].dtype != param.dtype else saved[name])
         return position
 
-    def _prune(self, pattern):
-        paths = sorted(glob.glob(os.path.join(self.directory, pattern)), key=_epoch_step_key)
-        for path in paths[:-self.keep]:
-            os.remove(path)
+    def _record(self, path):
+        if path not in self.written:
+            self.written.append(path)
+
+    def _named_state(self):
+        """The state file state.json names (the one --resume uses), or None."""
+        try:
+            with open(os.path.join(self.directory, STATE_POINTER), encoding="utf-8") as handle:
+                return os.path.join(self.directory, json.load(handle)["checkpoint"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _prune(self, new_path, pattern):
+        """Record ``new_path`` as this run's, then delete all but the ``keep`` latest of its kind,
+        never ``new_path`` itself nor the state state.json names (whatever their numbers)."""
+        self._record(new_path)
+        protected = {new_path, self._named_state()}
+        own = sorted((path for path in self.written if fnmatch.fnmatch(os.path.basename(path), pattern)),
+                     key=_epoch_step_key)
+        for path in own[:-self.keep]:
+            if path in protected:
+                continue
+            self.written.remove(path)
+            if os.path.exists(path):
+                os.remove(path)

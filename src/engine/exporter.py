@@ -16,6 +16,7 @@ from src.datasets.records import INFRARED, VISIBLE
 from src.models.network import InferenceNetwork, build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
 from src.utils.run_log import get_logger
+from src.utils.safe_write import write_atomically
 
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 
@@ -36,14 +37,18 @@ def export_network(network, height, width, stem, file_format="MINDIR", modalitie
         example = ms.Tensor(np.zeros((onnx_batch_size, 3, height, width), np.float32))
     else:
         example = ms.Tensor(shape=[None, 3, height, width], dtype=ms.float32)
+    extension = EXTENSIONS[file_format]
+
+    def export_to(cell, temporary):
+        # ms.export appends the extension itself; a failed write leaves no partial graph (safe_write)
+        ms.export(cell, example, file_name=temporary[:-len(extension)], file_format=file_format)
+        if not os.path.isfile(temporary):
+            raise RuntimeError(f"MindSpore reported no error but {temporary} was not written")
     written = {}
     for modality in modalities:
         cell = InferenceNetwork(network, modality)
-        path_stem = f"{stem}_{modality}"
-        ms.export(cell, example, file_name=path_stem, file_format=file_format)
-        written[modality] = path_stem + EXTENSIONS[file_format]
-        if not os.path.isfile(written[modality]):
-            raise RuntimeError(f"MindSpore reported no error but {written[modality]} was not written")
+        written[modality] = write_atomically(f"{stem}_{modality}{extension}",
+                                             lambda temporary, cell=cell: export_to(cell, temporary))
     return written
 
 

@@ -1,7 +1,11 @@
 """The training loop: builds every part from the config, trains, checkpoints, resumes.
 
 Nothing is written to the run folder before every part is built, so a configuration or an
-input that fails leaves the folder as it was (and a resumed run's config.yaml intact).
+input that fails leaves the folder as it was (and a resumed run's config.yaml intact). A
+folder holds one run (src/engine/run_folder.py). The training takes the folder's lock
+(src/engine/run_lock.py) before it checks the folder, writing nothing then (if train.lock is
+there), writes its PID into it once everything is built, and releases it at the end of run().
+SIGTERM / SIGHUP are acted on at step boundaries (src/engine/stop_signals.py).
 """
 
 import math
@@ -19,7 +23,10 @@ from src.engine.context import seed_everything, setup_context
 from src.engine.logger import TrainingLogger
 from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (run() raises the error)
 from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
+from src.engine.run_folder import check_run_folder, delete_earlier_run, delete_save_leftovers
+from src.engine.run_lock import RunFolderLock
 from src.engine.schedule import learning_rates
+from src.engine.stop_signals import StopRequested, stop_requested
 from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.losses.objective import build_objective
 from src.models.network import build_network
@@ -44,15 +51,22 @@ class Trainer:
 
     Everything is built in the constructor; ``run()`` trains from the start or, with
     ``cfg.train.resume``, from the last saved state in ``<output_dir>/checkpoints``.
+    ``overwrite``: delete an earlier run in ``output_dir`` first (else a new run there is refused).
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, overwrite=False):
         self.cfg = cfg
         if cfg.train.amp_level != "O0" and cfg.device_target == "CPU":
             raise ConfigError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
         self.context = setup_context(cfg.device_target, cfg.device_id, cfg.graph_mode)
         seed_everything(cfg.seed)
         self.output_dir = cfg.output_dir
+        self.overwrite = overwrite
+        self.lock = RunFolderLock(self.output_dir)
+        if self.context.is_main:  # the folder is rank 0's: it alone checks, locks and writes it
+            # The lock first: a folder another training is using is refused as such, naming its PID.
+            self.lock.acquire(create=False)  # takes it if train.lock exists; writes nothing
+            check_run_folder(self.output_dir, cfg.train.resume, overwrite)
         resume_changes = self._check_resume()
 
         self.reader = builders.build_reader(cfg)
@@ -88,8 +102,7 @@ class Trainer:
         self.logger = TrainingLogger(self.output_dir, self.steps_per_epoch * epochs, images_per_step,
                                      enabled=self.context.is_main)
         if self.context.is_main:  # everything is built and checked: the run folder may be written
-            os.makedirs(self.output_dir, exist_ok=True)
-            attach_log_file(os.path.join(self.output_dir, LOG_FILE))
+            self._claim_run_folder()
             cfg.save(os.path.join(self.output_dir, RUN_CONFIG))
         for key, old, new in resume_changes:
             self.logger.info(f"resuming with {key} changed from {old!r} to {new!r}")
@@ -98,6 +111,24 @@ class Trainer:
         if cfg.train.gap_interval and self.context.is_main:
             self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
         self._report_initialisation()
+
+    def _claim_run_folder(self):
+        """Lock the folder (and write the PID into train.lock), then check it again (another run
+        may have started there meanwhile); with ``overwrite``, delete the earlier run's files;
+        delete what a killed save left in checkpoints/; start the log file."""
+        os.makedirs(self.output_dir, exist_ok=True)
+        self.lock.claim()
+        check_run_folder(self.output_dir, self.cfg.train.resume, self.overwrite)
+        deleted = delete_earlier_run(self.output_dir) if self.overwrite else []
+        # The lock proves that no one else writes there: a temporary file is a killed save's.
+        leftovers = delete_save_leftovers(os.path.join(self.output_dir, "checkpoints"))
+        attach_log_file(os.path.join(self.output_dir, LOG_FILE))
+        if deleted:
+            self.logger.info(f"--overwrite: deleted the earlier run's {', '.join(deleted)} in {self.output_dir}; "
+                             f"other files there (eval_* folders, exports, logs of other tools) were left")
+        if leftovers:
+            self.logger.info(f"deleted what a killed save left in {os.path.join(self.output_dir, 'checkpoints')}: "
+                             f"{', '.join(leftovers)}")
 
     def _check_resume(self):
         """For a resumed run: refuse a folder without state, or changes that alter the training;
@@ -129,6 +160,7 @@ class Trainer:
             return 0, 0
         # The learning-rate table is rebuilt from the config (a resumed run may add epochs).
         position = self.checkpoints.restore_state(self.train_step, derived=("learning_rate",))
+        self.checkpoints.adopt_existing(position)
         if position.get("steps_per_epoch") != self.steps_per_epoch:
             raise ConfigError(f"the saved state has {position.get('steps_per_epoch')} steps per epoch, this "
                               f"configuration {self.steps_per_epoch}: resume with the configuration of that run")
@@ -161,7 +193,15 @@ class Trainer:
         return f"python train.py --resume {run_dir}"
 
     def run(self):
-        """Train to ``cfg.train.epochs``; returns a summary dict (last losses, paths, wall time)."""
+        """Train to ``cfg.train.epochs``; returns a summary dict (last losses, paths, wall time).
+
+        The run folder's lock is released at the end, however the run ends."""
+        try:
+            return self._run()
+        finally:
+            self.lock.release()
+
+    def _run(self):
         cfg = self.cfg
         epochs = cfg.train.epochs
         start_epoch, start_step = self._start_position()
@@ -171,6 +211,8 @@ class Trainer:
             final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
             self.logger.info(f"training already complete; network checkpoint: {final}")
             return {"epochs": epochs, "network_checkpoint": final}
+        if stop_requested():  # during the construction or the resume: nothing trained in this session
+            raise StopRequested(stop_requested())
         iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
         component_names = ("loss",) + tuple(self.objective.component_names)
         started = time.perf_counter()
@@ -205,17 +247,39 @@ class Trainer:
                                              skipped=self.non_finite.skipped, loss_scale=scale)
                     if self.gap_probe is not None and global_step % cfg.train.gap_interval == 0:
                         self._log_information_gap(epoch, global_step)
+                    # SIGTERM / SIGHUP (src/engine/stop_signals.py) are only recorded by their
+                    # handler; here, after the step has been counted, the state and its position agree.
+                    self._stop_if_requested(epoch, steps_done)
                 self._end_of_epoch(epoch)
-        except KeyboardInterrupt:
-            # Keep the work done so far: a resumed run continues with the next step.
+                self._stop_if_requested(epoch + 1, 0)
+        except StopRequested:
+            raise
+        except KeyboardInterrupt as interrupt:  # Ctrl-C raised by Python (MindSpore's own handler sends SIGTERM)
+            # Keep the work done so far: a resumed run continues with the next step. Every rank
+            # holds the same weights after each step (the step's all-reduce needs them all), so
+            # rank 0's state at its step is the state of the run.
             self._save_state(self._position(epoch, steps_done))
-            self.logger.info(f"interrupted: state saved at epoch {epoch + 1}, step {steps_done}; resume with: "
-                             f"{self.resume_command()}")
+            self.logger.info(f"{str(interrupt) or 'interrupted'}: state saved at epoch {epoch + 1}, step {steps_done}; "
+                             f"resume with: {self.resume_command()}")
             raise
         wall = time.perf_counter() - started
         final = self._save_network(epochs, name="network_last.ckpt")
         self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
         return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
+
+    def _stop_if_requested(self, epoch, steps_done):
+        """After a stop signal: save the state at (``epoch``, ``steps_done``) (unless the
+        end-of-epoch work just saved it), log the resume command and raise StopRequested."""
+        signum = stop_requested()
+        if signum is None:
+            return
+        position = self._position(epoch, steps_done)
+        if self.checkpoints.saved_position() != (epoch, steps_done):
+            self._save_state(position)
+        interrupt = StopRequested(signum, saved=True)
+        self.logger.info(f"{interrupt}: state saved at epoch {epoch + 1}, step {steps_done}; "
+                         f"resume with: {self.resume_command()}")
+        raise interrupt
 
     def _log_information_gap(self, epoch, global_step):
         figures = self.gap_probe(self.network)

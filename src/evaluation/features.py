@@ -13,6 +13,7 @@ import numpy as np
 from src.datasets.pipeline import iterate_test_batches
 from src.errors import AnticipatedError, MalformedInputError, MissingInputError
 from src.utils.progress import Progress
+from src.utils.safe_write import write_atomically
 
 
 def _clean_path(path):
@@ -141,13 +142,14 @@ def write_feature_file(path, records, features, kind):
     features = _as_numpy(features)
     if features.ndim != 2 or features.shape[0] != len(records):
         raise ValueError(f"features must be (num_records={len(records)}, D), got shape {features.shape}")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "wb") as handle:  # a file object keeps numpy from appending ".npz" to other names
-        np.savez(handle, paths=np.array([_clean_path(record.path) for record in records]), features=features,
-                 modality=np.array([record.modality for record in records]),
-                 pid=np.array([record.pid for record in records], dtype=np.int64),
-                 cam=np.array([record.cam for record in records], dtype=np.int64), kind=np.array(kind))
+
+    def write(temporary):
+        with open(temporary, "wb") as handle:  # a file object keeps numpy from appending ".npz" to other names
+            np.savez(handle, paths=np.array([_clean_path(record.path) for record in records]), features=features,
+                     modality=np.array([record.modality for record in records]),
+                     pid=np.array([record.pid for record in records], dtype=np.int64),
+                     cam=np.array([record.cam for record in records], dtype=np.int64), kind=np.array(kind))
+    write_atomically(path, write)  # a failed write (full disk) leaves no partial file and says why
 
 
 class RecordingFeatureSource:
