@@ -23,13 +23,17 @@ from test_errors import TINY_TRAINING
 
 @pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_stop_signal_is_recorded_not_raised(signum, status):
-    before = signal.getsignal(signum)
-    with stop_on_signals():
-        os.kill(os.getpid(), signum)  # returns: the handler raises nothing wherever Python is
-        os.kill(os.getpid(), signal.SIGTERM)  # a repeated signal changes nothing
-        assert stop_requested() == signum
-    assert stop_requested() is None
-    assert signal.getsignal(signum) == before
+    # Start from the default action: under nohup SIGHUP arrives ignored, and stays ignored.
+    before = signal.signal(signum, signal.SIG_DFL)
+    try:
+        with stop_on_signals():
+            os.kill(os.getpid(), signum)  # returns: the handler raises nothing wherever Python is
+            os.kill(os.getpid(), signal.SIGTERM)  # a repeated signal changes nothing
+            assert stop_requested() == signum
+        assert stop_requested() is None
+        assert signal.getsignal(signum) == signal.SIG_DFL
+    finally:
+        signal.signal(signum, before)
     interrupt = StopRequested(signum, saved=True)
     assert isinstance(interrupt, KeyboardInterrupt) and str(interrupt) == f"stopped by {signal.Signals(signum).name}"
     assert interrupt_exit_status(interrupt) == status
