@@ -44,6 +44,9 @@ def test_bad_values_are_named(tmp_path):
     assert result.returncode == 2 and "DEVICE must be CPU, GPU or Ascend" in result.stderr
     result = run_script("run_ablation.sh", "market", str(tmp_path))
     assert result.returncode == 2 and "DATASET must be one of sysu, regdb, llcm (got 'market')" in result.stderr
+    result = run_script("run_pretrain.sh", str(tmp_path / "encoder.pth"))
+    assert result.returncode == 2 and "OUT.ckpt must end in .ckpt" in result.stderr
+    assert not os.listdir(tmp_path)
     result = run_script("run_ablation.sh", "sysu", str(tmp_path), "--rows", "0")
     assert result.returncode == 2 and "--rows must lie in 1..12" in result.stderr
 
