@@ -12,7 +12,8 @@ SIGTERM and SIGHUP stop the training after the current step: the state of that s
 the resume command logged, and the exit status is 128 + the signal's number (143, 129); a
 signal before the first step says that nothing was trained. Ctrl-C saves the state too: it
 exits 143 when MindSpore's runtime turned it into SIGTERM (it does once started), else 130.
-A distributed run installs no handler for SIGTERM / SIGHUP (src/engine/stop_signals.py).
+In a distributed run a signal to any rank stops every rank at the same step
+(src/engine/stop_agreement.py).
 """
 
 import os
@@ -22,7 +23,7 @@ import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
 from src.config import ConfigError, load_config, print_help_if_asked
 from src.engine.resume import resume_argv
 from src.engine.run_folder import run_marks
-from src.engine.stop_signals import interrupt_exit_status, launched_distributed, stop_on_signals
+from src.engine.stop_signals import interrupt_exit_status, stop_on_signals
 from src.errors import report_and_exit_status, report_error
 from src.utils.run_log import get_logger, start_logging
 
@@ -52,9 +53,7 @@ def main(argv=None):
     except ConfigError as error:
         return report_error(error)
     from src.engine.trainer import Trainer  # imports MindSpore: after the config is known to be valid
-    # A distributed run installs no handler: its ranks cannot yet agree on the step to stop at
-    # (src/engine/stop_signals.py), so a signal ends it as it did before.
-    with stop_on_signals(enabled=not launched_distributed()):
+    with stop_on_signals():
         trainer = None
         try:
             trainer = Trainer(cfg, overwrite=overwrite)

@@ -50,9 +50,34 @@ if [[ "$kind" == distribute ]]; then
   port="${MASTER_PORT:-$((8000 + RANDOM % 1000))}"
   # msrun starts each worker with the "python" found on PATH: make it the interpreter used here
   [[ "$PYTHON" == */* ]] && export PATH="$(dirname "$PYTHON"):$PATH"
-  "$PYTHON" -m mindspore.parallel.cluster.run --worker_num="$((workers * NNODES))" --local_worker_num="$workers" \
-    --master_addr="$MASTER_ADDR" --master_port="$port" --node_rank="$NODE_RANK" \
-    --log_dir="$run_dir/msrun_logs_node$NODE_RANK" --join=True train.py "${args[@]}"
+  # msrun answers Ctrl-C by SIGKILLing its workers and ignores SIGTERM (the workers, in sessions
+  # of their own, would train on). So it runs in a session of its own, where a terminal's
+  # Ctrl-C does not reach it, and this script passes SIGINT / SIGTERM (as SIGTERM) and SIGHUP
+  # on to this server's workers: they stop together at a step, rank 0 saves the state, and the
+  # script exits with 128 + the signal's number.
+  setsid "$PYTHON" -m mindspore.parallel.cluster.run --worker_num="$((workers * NNODES))" \
+    --local_worker_num="$workers" --master_addr="$MASTER_ADDR" --master_port="$port" --node_rank="$NODE_RANK" \
+    --log_dir="$run_dir/msrun_logs_node$NODE_RANK" --join=True train.py "${args[@]}" &
+  msrun_pid=$!
+  received=""
+  stop_workers() {  # the signal to send to msrun's workers (not to its scheduler nor its log tails)
+    local pid
+    for pid in $(pgrep -P "$msrun_pid" -f train.py || true); do
+      if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx 'MS_ROLE=MS_WORKER'; then
+        kill -"$1" "$pid" 2>/dev/null || true
+      fi
+    done
+  }
+  trap 'received=INT; stop_workers TERM' INT
+  trap 'received=TERM; stop_workers TERM' TERM
+  trap 'received=HUP; stop_workers HUP' HUP
+  status=0
+  while :; do  # a trapped signal interrupts wait; go on waiting until msrun has ended
+    wait "$msrun_pid" && status=0 || status=$?
+    kill -0 "$msrun_pid" 2>/dev/null || break
+  done
+  [[ -z "$received" ]] || exit $((128 + $(kill -l "$received")))
+  exit "$status"
 else
   "$PYTHON" train.py "${args[@]}"
 fi

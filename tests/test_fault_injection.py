@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, compile_cache_env
 from src.config import load_config
 from src.engine.trainer import Trainer
 from src.utils.checkpoint_io import load_checkpoint
@@ -51,10 +51,11 @@ def saved_position(run):
     return json.loads((run / "checkpoints" / "state.json").read_text())
 
 
-def start_training(*arguments):
+def start_training(*arguments, env=None):
     # SIGINT at its default, as in a terminal (a shell's background job would start with it ignored)
     return subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "train.py"), *arguments], cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})),
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
@@ -79,7 +80,8 @@ def test_three_faults_and_resumes_give_the_uninterrupted_weights(synthetic_sysu,
 
     rng = np.random.default_rng(25)
     run = tmp_path / "cut"
-    process = start_training(*options)
+    cache = compile_cache_env(tmp_path / "compiled")  # the first process writes it; the last one compiles anew
+    process = start_training(*options, env=cache)
     resumed_from = 0
     resume_lines = []
     for signum, statuses in FAULTS:
@@ -98,7 +100,7 @@ def test_three_faults_and_resumes_give_the_uninterrupted_weights(synthetic_sysu,
                     f"python train.py --resume {run}") in (run / "train.log").read_text()
         resume_lines.append(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
                             f"step {position['step_in_epoch']}")
-        process = start_training("--resume", str(run))
+        process = start_training("--resume", str(run), env=None if signum == signal.SIGKILL else cache)
     assert process.wait(timeout=120) == 0, process.stderr.read()[-2000:]
 
     log = (run / "train.log").read_text()

@@ -9,13 +9,15 @@ import json
 import os
 import signal
 
+import mindspore as ms
 import numpy as np
 import pytest
 
 import train as train_entry
 from src.engine import checkpoint as checkpoint_module
-from src.engine import stop_signals
-from src.engine.stop_signals import StopRequested, interrupt_exit_status, stop_on_signals, stop_requested
+from src.engine.stop_agreement import StopAgreement
+from src.engine.stop_signals import (STOP_SIGNALS, StopRequested, interrupt_exit_status, stop_on_signals,
+                                     stop_requested)
 from src.engine.train_step import TrainStep
 from src.utils.checkpoint_io import load_checkpoint
 from test_errors import TINY_TRAINING
@@ -55,16 +57,41 @@ def test_a_signal_ignored_before_stays_ignored():
         signal.signal(signal.SIGHUP, previous)
 
 
-def test_a_distributed_run_installs_no_handler(monkeypatch):
-    """Its ranks cannot yet agree on a step to stop at: a signal ends it as before the handler."""
-    monkeypatch.setenv("MS_ROLE", "MS_WORKER")
-    monkeypatch.setenv("MS_WORKER_NUM", "2")
-    assert stop_signals.launched_distributed()
-    before = signal.getsignal(signal.SIGTERM)
-    with stop_on_signals(enabled=not stop_signals.launched_distributed()):
-        assert signal.getsignal(signal.SIGTERM) == before
-    monkeypatch.setenv("MS_WORKER_NUM", "1")
-    assert not stop_signals.launched_distributed()
+class OtherRanks:
+    """Stands in for the all-reduce: adds what the other ranks received to this rank's counts."""
+
+    def __init__(self, *received):
+        self.counts = np.array([sum(number == signum for signum in received) for number in STOP_SIGNALS],
+                               dtype=np.float32)
+        self.calls = 0
+
+    def __call__(self, values):
+        self.calls += 1
+        return ms.Tensor(values.asnumpy() + self.counts)
+
+
+@pytest.mark.parametrize("here, elsewhere, agreed", [
+    (None, (), None),
+    (None, (signal.SIGHUP,), signal.SIGHUP),  # a rank that received nothing stops with the others
+    (signal.SIGTERM, (), signal.SIGTERM),
+    (signal.SIGHUP, (signal.SIGTERM,), signal.SIGTERM),  # different signals: SIGTERM first, on every rank
+    (signal.SIGTERM, (signal.SIGHUP, signal.SIGHUP), signal.SIGTERM),
+])
+def test_the_ranks_agree_on_a_signal_that_any_of_them_received(here, elsewhere, agreed):
+    before = signal.signal(signal.SIGTERM, signal.SIG_DFL), signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    try:
+        with stop_on_signals():
+            if here is not None:
+                os.kill(os.getpid(), here)
+            agreement = StopAgreement(distributed=False)
+            assert agreement.signal() == here  # one process: what it received
+            agreement.sum_over_ranks = OtherRanks(*elsewhere)
+            assert agreement.signal() == agreed
+            agreement.wait_for_all_ranks()
+            assert agreement.sum_over_ranks.calls == 2
+    finally:
+        signal.signal(signal.SIGTERM, before[0])
+        signal.signal(signal.SIGHUP, before[1])
 
 
 def options(data_path, run, cache, *extra):

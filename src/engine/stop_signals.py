@@ -20,14 +20,11 @@ trainer's loop catches to save the state (exit 130); but MindSpore's runtime ins
 SIGINT handler once it has started, which sends SIGTERM to the process, so a Ctrl-C during
 training usually arrives here as SIGTERM (exit 143).
 
-A distributed run installs no handler (``stop_on_signals(enabled=False)``): every rank must
-stop at the same step, which needs the stop flag all-reduced across the ranks; until then a
-signal ends a distributed run as it did before (the last periodic state is what ``--resume``
-continues from).
+In a distributed run every rank records its signals and the ranks agree at each step
+boundary (src/engine/stop_agreement.py), so that all of them stop at the same step.
 """
 
 import contextlib
-import os
 import signal
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -55,30 +52,19 @@ def stop_requested():
     return _requested[0] if _requested else None
 
 
-def launched_distributed():
-    """True in a worker (or the scheduler) of a job of several workers started by msrun.
-
-    The same test as src/engine/context.py's ``launched_by_msrun``, here without importing
-    MindSpore, so that train.py can decide before it does.
-    """
-    return (os.environ.get("MS_ROLE") in ("MS_WORKER", "MS_SCHED")
-            and int(os.environ.get("MS_WORKER_NUM", "1")) > 1)
-
-
 def _record(signum, frame):
     _requested.append(signum)
 
 
 @contextlib.contextmanager
-def stop_on_signals(enabled=True):
+def stop_on_signals():
     """Within the block SIGTERM and SIGHUP are recorded (``stop_requested()``); the previous
     handlers come back after, and the record is cleared.
 
     A signal that was ignored when the process started stays ignored: ``nohup`` sets SIGHUP
-    so, precisely so that closing the terminal does not stop the run. ``enabled`` False (a
-    distributed run) installs nothing.
+    so, precisely so that closing the terminal does not stop the run.
     """
-    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS} if enabled else {}
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
     for number, handler in previous.items():
         if handler != signal.SIG_IGN:
             signal.signal(number, _record)

@@ -5,11 +5,13 @@ input that fails leaves the folder as it was (and a resumed run's config.yaml in
 folder holds one run (src/engine/run_folder.py). The training takes the folder's lock
 (src/engine/run_lock.py) before it checks the folder, writing nothing then (if train.lock is
 there), writes its PID into it once everything is built, and releases it at the end of run().
-SIGTERM / SIGHUP are acted on at step boundaries (src/engine/stop_signals.py).
+SIGTERM / SIGHUP are acted on at step boundaries (src/engine/stop_signals.py), at the same
+step on every rank of a distributed run (src/engine/stop_agreement.py).
 """
 
 import math
 import os
+import sys
 import time
 
 import mindspore as ms
@@ -26,7 +28,8 @@ from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumabl
 from src.engine.run_folder import check_run_folder, delete_earlier_run, delete_save_leftovers
 from src.engine.run_lock import RunFolderLock
 from src.engine.schedule import learning_rates
-from src.engine.stop_signals import StopRequested, stop_requested
+from src.engine.stop_agreement import StopAgreement
+from src.engine.stop_signals import StopRequested
 from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.losses.objective import build_objective
 from src.models.network import build_network
@@ -94,6 +97,7 @@ class Trainer:
                                     distributed=self.context.distributed, group_size=self.context.group_size,
                                     scale_window=cfg.train.loss_scale_window if mixed_precision else None)
         self.train_step.set_train()
+        self.stop_agreement = StopAgreement(self.context.distributed)
         self.non_finite = NonFiniteSteps(cfg.train.max_nonfinite_steps if mixed_precision else None)
 
         self.checkpoints = CheckpointManager(os.path.join(self.output_dir, "checkpoints"),
@@ -211,8 +215,9 @@ class Trainer:
             final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
             self.logger.info(f"training already complete; network checkpoint: {final}")
             return {"epochs": epochs, "network_checkpoint": final}
-        if stop_requested():  # during the construction or the resume: nothing trained in this session
-            raise StopRequested(stop_requested())
+        signum = self.stop_agreement.signal()
+        if signum:  # during the construction or the resume: nothing trained in this session
+            raise StopRequested(signum)
         iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
         component_names = ("loss",) + tuple(self.objective.component_names)
         started = time.perf_counter()
@@ -268,15 +273,19 @@ class Trainer:
         return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
 
     def _stop_if_requested(self, epoch, steps_done):
-        """After a stop signal: save the state at (``epoch``, ``steps_done``) (unless the
-        end-of-epoch work just saved it), log the resume command and raise StopRequested."""
-        signum = stop_requested()
+        """After a stop signal (on any rank): save the state at (``epoch``, ``steps_done``) (unless
+        the end-of-epoch work just saved it), log the resume command and raise StopRequested."""
+        signum = self.stop_agreement.signal()
         if signum is None:
             return
         position = self._position(epoch, steps_done)
         if self.checkpoints.saved_position() != (epoch, steps_done):
             self._save_state(position)
+        self.stop_agreement.wait_for_all_ranks()  # the state is on disk before any rank exits
         interrupt = StopRequested(signum, saved=True)
+        if not self.context.is_main:  # its log is msrun's worker log; the run folder's is rank 0's
+            print(f"rank {self.context.rank}: {interrupt} at epoch {epoch + 1}, step {steps_done}; "
+                  f"rank 0 saved the state", file=sys.stderr, flush=True)
         self.logger.info(f"{interrupt}: state saved at epoch {epoch + 1}, step {steps_done}; "
                          f"resume with: {self.resume_command()}")
         raise interrupt
