@@ -33,7 +33,10 @@ def report_error(error):
     """Log ``error: <message>`` (stderr, and the log file if one is open); returns USAGE_ERROR_STATUS."""
     if not get_logger().handlers:
         start_logging()
-    get_logger().error(one_line(error))
+    try:
+        get_logger().error(one_line(error))
+    except AnticipatedError:  # the log file could not take the line (a full disk); the console has it
+        pass
     return USAGE_ERROR_STATUS
 
 

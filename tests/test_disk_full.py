@@ -1,11 +1,16 @@
 """A full disk is an anticipated error: every failed write removes its temporary file and ends
 with one ``error:`` line (exit 2) naming the file and the space left. The disk is filled by
-injecting OSError(ENOSPC) into the writers: a real small filesystem (tmpfs, loop device) needs root.
+injecting OSError(ENOSPC) into the writers, and once for real: a training on a small tmpfs that
+fills up between two steps (skipped where mounting one needs privileges the test lacks).
 """
 
 import errno
 import fnmatch
+import json
 import os
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -20,6 +25,7 @@ from src.datasets.cache import open_resized_cache
 from src.config import load_config
 from src.errors import one_line
 from src.utils.safe_write import WriteFailedError, temporary_name, temporary_pattern, write_atomically
+from conftest import REPO_ROOT
 from test_errors import TINY_TRAINING, fails_with
 
 NO_SPACE = OSError(errno.ENOSPC, "No space left on device")
@@ -164,3 +170,60 @@ def test_temporary_pattern_matches_every_process_temporary(tmp_path):
     assert fnmatch.fnmatch(temporary_name(path), temporary_pattern(path))
     assert fnmatch.fnmatch(temporary_name(path).replace(str(os.getpid()), "1"), temporary_pattern(path))
     assert not fnmatch.fnmatch(path, temporary_pattern(path))
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    """A 64 MB tmpfs mounted for the test (needs root, or CAP_SYS_ADMIN), unmounted after it."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or mounted.returncode}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_real_disk_that_fills_up_between_two_steps(synthetic_sysu, small_filesystem, tmp_path):
+    """Once the first state is on disk, a file takes every byte left: the next write (a line
+    of the step log) fails; one error line, exit 2, every log file whole, and once space is
+    freed --resume finishes the run."""
+    run = small_filesystem / "run"
+    options = ["--data.data_path", synthetic_sysu, "--output_dir", str(run), "--data.cache_dir",
+               str(tmp_path / "cache"), *TINY_TRAINING, "--train.epochs", "3", "--train.log_interval", "1"]
+    process = subprocess.Popen([sys.executable, os.path.join(REPO_ROOT, "train.py"), *options], cwd=REPO_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoints" / "state.json").exists():
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "no state saved"
+        time.sleep(0.02)
+    filler = small_filesystem / "filler"
+    descriptor = os.open(filler, os.O_CREAT | os.O_WRONLY)
+    try:
+        os.posix_fallocate(descriptor, 0, os.statvfs(small_filesystem).f_bavail * os.statvfs(small_filesystem).f_frsize)
+    finally:
+        os.close(descriptor)
+    errors = process.communicate(timeout=300)[1]
+    assert process.returncode == 2, errors[-3000:]
+    lines = [line for line in errors.splitlines() if line.strip() and not line.startswith("[WARNING]")]
+    assert "Traceback" not in errors and len([line for line in lines if line.startswith("error:")]) == 1, lines
+    state = json.loads((run / "checkpoints" / "state.json").read_text())["checkpoint"]
+    assert lines[-1].startswith(f"error: cannot write {run}"), lines[-1]
+    assert "no space left on device (0.0 MB free on" in lines[-1]
+    assert lines[-1].endswith(f"--resume continues from the last complete state {run / 'checkpoints' / state} "
+                              f"(epoch 2, step 0); free space first"), lines[-1]
+    assert not [name for name in os.listdir(run / "checkpoints") if name.startswith(".tmp")]
+    for line in (run / "train_log.jsonl").read_text().splitlines():
+        json.loads(line)  # whole records only
+    assert (run / "train.log").read_text().endswith("\n")
+
+    filler.unlink()
+    resumed = subprocess.run([sys.executable, os.path.join(REPO_ROOT, "train.py"), "--resume", str(run)],
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert f"resumed from {state}: epoch 2, step 0" in (run / "train.log").read_text()
+    assert (run / "checkpoints" / "network_last.ckpt").exists()

@@ -3,8 +3,8 @@ resumable training state (network, objective, optimizer, schedule position).
 
 Every file is written under a temporary name and renamed into place, so a crash while
 writing leaves the previous checkpoint intact and loadable; a failed write (a full disk)
-deletes what it had written and ends with one ``error:`` line naming the file, the space
-left and the state ``--resume`` would continue from. The resumable state is a
+deletes what it had written and raises a WriteFailedError naming the file and the space
+left, to which the trainer adds the state ``--resume`` would continue from (``resume_point``). The resumable state is a
 ``.ckpt`` holding every parameter of the train step (network, loss parameters, optimizer
 moments and step counter) plus ``state.json``, written last, naming that file and the
 position in training; a state file is only trusted once ``state.json`` points to it.
@@ -22,7 +22,7 @@ import mindspore as ms
 
 from src.errors import MalformedInputError, MissingInputError
 from src.utils.checkpoint_io import load_checkpoint
-from src.utils.safe_write import WriteFailedError, write_atomically, write_json_atomically
+from src.utils.safe_write import write_atomically, write_json_atomically
 
 STATE_POINTER = "state.json"
 
@@ -82,14 +82,8 @@ class CheckpointManager:
         """(epoch, step_in_epoch) of the state this process saved last, or None."""
         return self._saved
 
-    def _write(self, save, path):
-        """``save(path)``; a failed write ends with what ``--resume`` would continue from."""
-        try:
-            return save(path)
-        except WriteFailedError as error:
-            raise error.extended(self._resume_point()) from error
-
-    def _resume_point(self):
+    def resume_point(self):
+        """What ``--resume`` would continue from, as the end of a full-disk error line."""
         try:
             position = self.latest_state()
         except (MalformedInputError, MissingInputError) as error:
@@ -105,7 +99,7 @@ class CheckpointManager:
         if not self.enabled:
             return None
         path = os.path.join(self.directory, name or f"network_e{epoch:04d}_s{step:06d}.ckpt")
-        self._write(lambda target: atomic_save_checkpoint(network, target), path)
+        atomic_save_checkpoint(network, path)
         if name is None:
             self._prune(path, "network_e*_s*.ckpt")
         return path
@@ -119,12 +113,11 @@ class CheckpointManager:
             return None
         file_name = f"state_e{position['epoch']:04d}_s{position['step_in_epoch']:06d}.ckpt"
         path = os.path.join(self.directory, file_name)
-        self._write(lambda target: atomic_save_checkpoint(train_step, target), path)
+        atomic_save_checkpoint(train_step, path)
         self._record(path)
         run_files = sorted(os.path.basename(written) for written in self.written)
-        self._write(lambda target: write_json_atomically(dict(position, checkpoint=file_name, run_files=run_files),
-                                                         target),
-                    os.path.join(self.directory, STATE_POINTER))
+        write_json_atomically(dict(position, checkpoint=file_name, run_files=run_files),
+                              os.path.join(self.directory, STATE_POINTER))
         self._saved = (position["epoch"], position["step_in_epoch"])
         self._prune(path, "state_e*_s*.ckpt")
         return os.path.join(self.directory, file_name)

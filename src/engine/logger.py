@@ -1,11 +1,13 @@
 """Training log: a readable line every few steps and a JSON-lines record for plotting."""
 
+import contextlib
 import json
 import os
 import time
 
 from src.utils.progress import format_duration
 from src.utils.run_log import get_logger, start_logging
+from src.utils.safe_write import write_failure
 
 
 class TrainingLogger:
@@ -78,7 +80,16 @@ class TrainingLogger:
             self._logger.warning(message)
 
     def write(self, record):
-        """Append one JSON record (rank 0 only)."""
-        if self.enabled:
+        """Append one JSON record (rank 0 only). A record that cannot be written whole (a full
+        disk) is cut off again, so that the file stays one record per line, and ends the run
+        with a WriteFailedError."""
+        if not self.enabled:
+            return
+        size = os.path.getsize(self.jsonl_path) if os.path.exists(self.jsonl_path) else 0
+        try:
             with open(self.jsonl_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.truncate(self.jsonl_path, size)
+            raise write_failure(self.jsonl_path, error) from error

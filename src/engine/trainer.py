@@ -34,6 +34,7 @@ from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.losses.objective import build_objective
 from src.models.network import build_network
 from src.utils.progress import format_duration
+from src.utils.safe_write import WriteFailedError
 from src.utils.run_log import attach_log_file
 
 LOG_FILE = "train.log"
@@ -199,9 +200,13 @@ class Trainer:
     def run(self):
         """Train to ``cfg.train.epochs``; returns a summary dict (last losses, paths, wall time).
 
-        The run folder's lock is released at the end, however the run ends."""
+        A file that cannot be written (a full disk) ends it with a WriteFailedError that also
+        names the state ``--resume`` would continue from. The run folder's lock is released at
+        the end, however the run ends."""
         try:
             return self._run()
+        except WriteFailedError as error:  # a full disk, under a checkpoint or a log line
+            raise error.extended(self.checkpoints.resume_point()) from error
         finally:
             self.lock.release()
 

@@ -6,6 +6,7 @@ logged in between are kept and written to the file when it is attached. Files ar
 for appending, so a resumed run continues its log.
 """
 
+import errno
 import logging
 import logging.handlers
 import os
@@ -32,6 +33,29 @@ class _ConsoleHandler(logging.Handler):
             self.handleError(record)
 
 
+class _RunLogFile(logging.FileHandler):
+    """The run folder's log file (appended to). A line it cannot write for lack of space
+    raises a WriteFailedError, once, which ends the run with its one ``error:`` line (logging
+    would print a traceback and go on); the lines after that (the error line itself) reach
+    the console only."""
+
+    def __init__(self, path):
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.full = False
+
+    def emit(self, record):
+        if not self.full:
+            super().emit(record)
+
+    def handleError(self, record):
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            self.full = True
+            from src.utils.safe_write import write_failure  # imports src.errors, which imports this module
+            raise write_failure(self.baseFilename, error) from error
+        super().handleError(record)
+
+
 def get_logger():
     """The project's logger (lines go nowhere until ``start_logging``)."""
     return logging.getLogger(LOGGER_NAME)
@@ -56,7 +80,7 @@ def attach_log_file(path):
     with the lines kept since start-up."""
     logger = get_logger()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    file_handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    file_handler = _RunLogFile(path)
     file_handler.setFormatter(logging.Formatter(_FILE_FORMAT))
     for handler in list(logger.handlers):
         if isinstance(handler, logging.handlers.MemoryHandler):
