@@ -203,7 +203,7 @@ def test_confidence_interval_matches_the_closed_form():
     assert five["n"] == 5 and five["mean"] == pytest.approx(2.0) and five["std"] == pytest.approx(np.sqrt(3.125))
     assert five["half_width"] == pytest.approx(half_width, rel=1e-9)
     assert five["interval"] == pytest.approx([2.0 - half_width, 2.0 + half_width], rel=1e-9)
-    # n = 3: the README's row 12 minus row 6, z Rank-1 (+4.94, -0.44, +0.83): mean 5.33 / 3.
+    # n = 3: docs/experiments.md's demo-preset row 12 minus row 6, z Rank-1 (+4.94, -0.44, +0.83): mean 5.33 / 3.
     three = ablation_table.confidence_interval([4.94, -0.44, 0.83])
     mean = 5.33 / 3
     s = np.sqrt(((4.94 - mean) ** 2 + (-0.44 - mean) ** 2 + (0.83 - mean) ** 2) / 2)

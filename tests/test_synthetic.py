@@ -373,8 +373,8 @@ def _same_versus_other_identity(root, describe):
     return similarity[same].mean(), similarity[~same].mean(), similarity[~same].std()
 
 
-# The surveillance style is meant to be the hardest (HOG Rank-1 on a 400-id set: README,
-# Datasets). Measured on 64 x 32 trees of seeds 0..2 with the HOG floor's descriptor: shape
+# The surveillance style is meant to be the hardest (HOG Rank-1 on a 400-id set:
+# docs/experiments.md). Measured on 64 x 32 trees of seeds 0..2 with the HOG floor's descriptor: shape
 # Rank-1 3.4-5.8 x chance (default style 29-31 x), same-identity gap 0.48-0.58 spreads
 # (default 1.7-1.8), colour 1.1-1.6 x chance.
 def test_surveillance_identity_recoverable_across_modalities_by_shape_not_colour(surveillance_sysu):

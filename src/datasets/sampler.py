@@ -16,7 +16,7 @@ class CrossModalitySampler:
     visible and K infrared images. Within a batch the rows are identity-major
     (identity 0 image 0..K-1, identity 1 image 0..K-1, ...) in both modalities, so the k-th
     visible image of identity p sits at the same row as the k-th infrared image of
-    identity p: these are the pairs of VCD and VML (README, Differences from the paper).
+    identity p: these are the pairs of VCD and VML (docs/differences.md).
 
     Identities: only labels that have images in both modalities are sampled (the others are
     listed in ``unpaired_labels``). The identity order is a stream of fresh random

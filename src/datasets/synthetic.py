@@ -61,7 +61,7 @@ the others (``style=`` of the writers, ``--style`` on the command line):
   cold clothing against warm skin (patterns shown through emissivity; reflective bands
   bright), a hot halo (bloom) around the body, vignetting, row banding, noise, and automatic
   gain stretching each image, to a narrow grey range on low-contrast cameras. Harder than
-  both other styles (HOG floor: README, Datasets).
+  both other styles (HOG floor: docs/experiments.md).
 
 Command line (``tools/synthetic_dataset.py``)::
 

@@ -80,7 +80,7 @@ class AllFinite(nn.Cell):
     x * 0 is 0 for finite x and NaN for inf or NaN, so the sum over all tensors of
     sum((x * 0)^2) is exactly 0 or NaN, and no large finite value can overflow it. On CPU a
     multiply and an L2Loss per tensor cost much less than ``ms.amp.all_finite``'s IsFinite
-    and ReduceAll (README, "Performance").
+    and ReduceAll (docs/performance.md).
     """
 
     def __init__(self):

@@ -5,7 +5,7 @@ Features are requested once per feature source for the union of the images its t
 reused across trials. Where each trial has its own training split (RegDB), trial k is evaluated
 with the model of trial k: there each trial has its own source (``feature_source_for_trial``).
 
-Recommended settings (README, Evaluation): the SYSU-MM01 official kit ranks by Euclidean
+Recommended settings (docs/evaluation.md): the SYSU-MM01 official kit ranks by Euclidean
 distance on the features as given (``distance="euclidean", normalize=False``); the AGW-family
 code bases and RegDB / LLCM results in the literature use L2-normalised features
 (``distance="cosine"``, which equals normalised Euclidean in ranking). Re-ranking replaces the

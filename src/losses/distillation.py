@@ -1,4 +1,4 @@
-"""Variational distillation losses of the paper (Eq. 8, 12, 15; README, Differences from the paper).
+"""Variational distillation losses of the paper (Eq. 8, 12, 15; docs/differences.md).
 
 P_v is the softmax of a branch's observation classifier (on v), P_z that of its
 representation classifier (on z). Inputs are logits (B, C); outputs are scalars (nats,

@@ -28,7 +28,7 @@ class InformationBottleneck(nn.Cell):
         initial_scale: sigma at initialisation: the scale outputs' bias is set so that
             softplus(bias) + floor equals it. A zero bias would start sigma at softplus(0),
             far larger than the spread of the means of an untrained MLP, so z would start as
-            noise (README, "Differences").
+            noise (docs/differences.md).
 
     ``noise`` is the standard-normal draw used in training (the trainer draws it on the
     host so that resumed runs sample exactly as uninterrupted ones); when it is None, the

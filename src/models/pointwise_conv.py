@@ -6,7 +6,7 @@ CPU through oneDNN's im2col + GEMM path on plain NCHW tensors, where the backwar
 of a 1x1 convolution is up to 2x slower than the forward kernel of the same size (ResNet-50
 layer4 at 256x128, batch 8: 55 ms against 24 ms for 2048 -> 512 channels). Computing the input
 gradient as a forward convolution takes ~80 ms (4%) off a 1.86 s ResNet-50 training step
-there, for ~11% more peak memory (README, Performance). The weight gradient is MindSpore's
+there, for ~11% more peak memory (docs/performance.md). The weight gradient is MindSpore's
 own kernel; values agree with the built-in gradient to float32 rounding
 (tests/test_pointwise_conv.py).
 
