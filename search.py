@@ -26,8 +26,10 @@ import os
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
+from src.config import CHOICES
 from src.datasets.folder_lists import IMAGE_EXTENSIONS
 from src.datasets.records import INFRARED, MODALITIES, VISIBLE, ImageRecord
+from src.evaluation.distances import DISTANCES
 
 
 def parse_command_line(argv):
@@ -43,14 +45,14 @@ def parse_command_line(argv):
     parser.add_argument("--gallery_modality", choices=MODALITIES, default=None,
                         help="modality of the gallery (default: the other one)")
     parser.add_argument("--topk", type=int, default=10, help="results per query")
-    parser.add_argument("--distance", choices=("cosine", "euclidean"), default="cosine",
-                        help="cosine, or Euclidean distance of the L2-normalised features")
+    parser.add_argument("--distance", choices=DISTANCES.names(), default="cosine",
+                        help="a registered distance (as eval.distance), between L2-normalised features")
     parser.add_argument("--flip_tta", choices=("true", "false"), default="true",
                         help="average each feature with that of the mirrored image (as eval.py by default)")
     parser.add_argument("--cache", default="", help="gallery features cache file (default inside --gallery)")
     parser.add_argument("--render", default="", help="also draw the ranked lists into this PNG")
     parser.add_argument("--batch_size", type=int, default=32, help="images per forward pass")
-    parser.add_argument("--device_target", choices=("CPU", "GPU", "Ascend"), default="CPU")
+    parser.add_argument("--device_target", choices=CHOICES["device_target"], default="CPU")
     args = parser.parse_args(argv)
     if args.topk < 1 or args.batch_size < 1:
         parser.error("--topk and --batch_size must be positive")

@@ -9,8 +9,10 @@ from PIL import Image
 
 import eval as eval_entry
 import search
+from src.config import CHOICES
 from src.datasets.dataset import open_dataset
 from src.engine.mindir import mindir_input_size
+from src.evaluation.distances import DISTANCES
 from src.evaluation.features import FeatureTable
 from src.evaluation.metrics import kept_ranking
 from src.evaluation.protocol import query_gallery_distance
@@ -80,3 +82,19 @@ def test_missing_query_is_reported(tiny_model, tmp_path, capsys):
     assert search.main(["--model", tiny_model["mindir_stem"], "--modality", "visible", "--query",
                         str(tmp_path / "none.jpg"), "--gallery", str(tmp_path)]) == 2
     assert "neither an image file nor a folder" in capsys.readouterr().err
+
+
+def test_distances_and_devices_come_from_the_registries():
+    """search.py offers exactly what eval.py offers: every registered distance (one registered
+    by a user too) and the configuration's devices."""
+    base = ["--model", "m", "--modality", "infrared", "--query", "q.jpg", "--gallery", "g"]
+    assert search.parse_command_line(base + ["--distance", "inner_product"]).distance == "inner_product"
+    DISTANCES.register("toy_manhattan")(lambda query, gallery, normalize: None)
+    try:
+        assert search.parse_command_line(base + ["--distance", "toy_manhattan"]).distance == "toy_manhattan"
+    finally:
+        DISTANCES.unregister("toy_manhattan")
+    with pytest.raises(SystemExit):
+        search.parse_command_line(base + ["--distance", "toy_manhattan"])
+    for device in CHOICES["device_target"]:
+        assert search.parse_command_line(base + ["--device_target", device]).device_target == device
