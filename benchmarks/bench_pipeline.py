@@ -19,7 +19,7 @@ import src  # noqa: E402,F401  (before mindspore: sets the oneDNN ISA variable)
 from src.datasets.cache import open_resized_cache  # noqa: E402
 from src.datasets.dataset import open_dataset  # noqa: E402
 from src.datasets.pipeline import available_workers, build_train_dataset, training_iterator  # noqa: E402
-from src.datasets.synthetic import write_synthetic_dataset  # noqa: E402
+from src.datasets.synthetic.layout import write_synthetic_dataset  # noqa: E402
 
 
 def time_steps(root, records, args, cache_dir, workers):

@@ -10,7 +10,9 @@ A part registers itself with a decorator in its own file::
 A registry created with ``config_keys`` supplies the allowed values of those configuration keys,
 so ``src.config`` never repeats the names. Parts register when their module is imported:
 ``PART_MODULES`` lists the modules that hold the built-in parts; user parts register by
-being imported (or defined) before the configuration is checked.
+being imported (or defined) before the configuration is checked. A registry outside the
+training parts (the synthetic-data styles and layouts) names its own ``builtin_modules``, so
+that looking up one of its parts imports those alone, not the network and its losses.
 """
 
 import importlib
@@ -33,9 +35,12 @@ class UnknownPartError(KeyError):
 class Registry:
     """Parts of one kind by name, in registration order."""
 
-    def __init__(self, kind, config_keys=()):
+    def __init__(self, kind, config_keys=(), builtin_modules=None):
+        """``builtin_modules``: modules whose import registers this kind's built-in parts
+        (None: ``PART_MODULES``)."""
         self.kind = kind
         self.config_keys = tuple(config_keys)
+        self.builtin_modules = None if builtin_modules is None else tuple(builtin_modules)
         self._parts = {}
         for key in self.config_keys:
             if key in _BY_CONFIG_KEY:
@@ -56,18 +61,25 @@ class Registry:
         """Removes part ``name`` (tests that register a toy part clean up with this)."""
         self._parts.pop(name)
 
+    def _load_builtin_parts(self):
+        if self.builtin_modules is None:
+            _load_builtins()
+        else:
+            for module in self.builtin_modules:
+                importlib.import_module(module)
+
     def get(self, name):
-        _load_builtins()
+        self._load_builtin_parts()
         if name not in self._parts:
             raise UnknownPartError(f"unknown {self.kind} {name!r}; registered: {', '.join(map(str, self.names()))}")
         return self._parts[name]
 
     def names(self):
-        _load_builtins()
+        self._load_builtin_parts()
         return tuple(self._parts)
 
     def __contains__(self, name):
-        _load_builtins()
+        self._load_builtin_parts()
         return name in self._parts
 
 

@@ -27,31 +27,37 @@ def compile_cache_env(folder):
 
 import pytest  # noqa: E402
 
-from src.datasets.synthetic import write_synthetic_dataset  # noqa: E402
-
-
-def synthetic_root(tmp_path_factory, layout, style="default"):
-    """A demo-size synthetic tree of ``layout`` in ``style`` (seed 0, 64 x 32 images) in a fresh folder."""
-    return write_synthetic_dataset(layout, str(tmp_path_factory.mktemp(f"synthetic_{style}_{layout}")),
-                                   seed=0, height=64, width=32, style=style)
+from src.datasets.synthetic.layout import SYNTHETIC_LAYOUTS, write_synthetic_dataset  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def synthetic_sysu(tmp_path_factory):
-    """Root of a demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32 JPEGs), written once per session."""
-    return synthetic_root(tmp_path_factory, "sysu")
+def synthetic_tree(tmp_path_factory):
+    """``synthetic_tree(layout, style="default")``: root of the demo-size synthetic tree of a
+    registered layout in a style (seed 0, 64 x 32 images), each written once per session."""
+    roots = {}
+
+    def tree(layout, style="default"):
+        if (layout, style) not in roots:
+            roots[layout, style] = write_synthetic_dataset(
+                layout, str(tmp_path_factory.mktemp(f"synthetic_{style}_{layout}")), seed=0, height=64, width=32,
+                style=style)
+        return roots[layout, style]
+    return tree
 
 
-@pytest.fixture(scope="session")
-def synthetic_regdb(tmp_path_factory):
-    """Root of a demo-size synthetic RegDB tree (20 ids, 10 + 10 images each, 64 x 32)."""
-    return synthetic_root(tmp_path_factory, "regdb")
+def _default_style_tree_fixture(layout):
+    @pytest.fixture(scope="session", name=f"synthetic_{layout}")
+    def default_style_tree(synthetic_tree):
+        """Root of the default-style demo tree of the layout this fixture is named after."""
+        return synthetic_tree(layout)
+    return default_style_tree
 
 
-@pytest.fixture(scope="session")
-def synthetic_llcm(tmp_path_factory):
-    """Root of a demo-size synthetic LLCM tree (30 ids, 64 x 32 JPEGs)."""
-    return synthetic_root(tmp_path_factory, "llcm")
+# synthetic_<layout> (synthetic_sysu: 40 ids, synthetic_regdb: 20 ids of 10 + 10 images,
+# synthetic_llcm: 30 ids, ...): the default-style demo tree of every layout registered when
+# the tests are collected, for the tests of that dataset's reader.
+for _layout in SYNTHETIC_LAYOUTS.names():
+    globals()[f"synthetic_{_layout}"] = _default_style_tree_fixture(_layout)
 
 
 def hide_package(monkeypatch, package):

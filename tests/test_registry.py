@@ -1,7 +1,11 @@
 """The registry type: parts declared once by name, and config choices taken from registries."""
 
+import subprocess
+import sys
+
 import pytest
 
+from conftest import REPO_ROOT
 from src.config import ConfigError, load_config
 from src.registry import Registry, UnknownPartError, config_choices, fixed_choices
 
@@ -63,3 +67,14 @@ def test_values_a_module_declares_are_the_configs_choices(key, value, allowed):
     # Declared once, by the SYSU reader and the dataset contract (fixed_choices), not in src.config.
     with pytest.raises(ConfigError, match=f"'{key}' must be one of {allowed}; got"):
         load_config([f"--{key}", value])
+
+
+def test_a_registry_with_its_own_builtin_modules_imports_those_alone():
+    # The synthetic-data registries name their own packages: writing a synthetic set imports
+    # neither the network nor MindSpore (a fresh process, so that nothing is imported yet).
+    code = ("import sys; from src.datasets.synthetic.layout import SYNTHETIC_LAYOUTS; "
+            "from src.datasets.synthetic.style import STYLES; "
+            "print(SYNTHETIC_LAYOUTS.names(), STYLES.names(), 'src.models' in sys.modules, 'mindspore' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ("('sysu', 'regdb', 'llcm') ('default', 'alternative', 'mixed', 'surveillance') "
+                                     "False False")

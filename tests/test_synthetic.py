@@ -1,6 +1,7 @@
 """Synthetic datasets: on-disk layouts file by file (every rendering style that an evaluation
-set uses), determinism, the default style pinned to its earlier output, and identity carried
-across modalities by shape and texture but not by colour."""
+set uses), determinism and readability of every registered layout, the default style pinned to
+its earlier output, and identity carried across modalities by shape and texture but not by
+colour."""
 
 import glob
 import hashlib
@@ -12,49 +13,16 @@ import pytest
 import scipy.io
 from PIL import Image
 
-from conftest import synthetic_root
 from src.datasets.dataset import open_dataset
-from src.datasets.synthetic import LAYOUTS, write_synthetic_dataset
+from src.datasets.synthetic.layout import SYNTHETIC_LAYOUTS, write_synthetic_dataset
+from src.datasets.synthetic.style import STYLES
+from src.datasets.synthetic.styles.mixed import MIXED_OF
 from tools.hog_features import grey, hog
 
-
-@pytest.fixture(scope="module")
-def alternative_sysu(tmp_path_factory):
-    """Demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32) in the alternative style."""
-    return synthetic_root(tmp_path_factory, "sysu", style="alternative")
-
-
-@pytest.fixture(scope="module")
-def alternative_regdb(tmp_path_factory):
-    return synthetic_root(tmp_path_factory, "regdb", style="alternative")
-
-
-@pytest.fixture(scope="module")
-def alternative_llcm(tmp_path_factory):
-    return synthetic_root(tmp_path_factory, "llcm", style="alternative")
-
-
-@pytest.fixture(scope="module")
-def surveillance_sysu(tmp_path_factory):
-    """Demo-size synthetic SYSU-MM01 tree (40 ids, 64 x 32) in the surveillance style."""
-    return synthetic_root(tmp_path_factory, "sysu", style="surveillance")
-
-
-@pytest.fixture(scope="module")
-def surveillance_regdb(tmp_path_factory):
-    return synthetic_root(tmp_path_factory, "regdb", style="surveillance")
-
-
-@pytest.fixture(scope="module")
-def surveillance_llcm(tmp_path_factory):
-    return synthetic_root(tmp_path_factory, "llcm", style="surveillance")
-
-
-# Fixture name prefix of each style's trees: conftest's synthetic_*, this file's alternative_*
-# and surveillance_*. (The mixed style is only used for pretraining: its identities are each
-# drawn whole by one of the others, see test_mixed_style_draws_each_identity_whole_in_one_style.)
-FIXTURE_PREFIX = {"default": "synthetic", "alternative": "alternative", "surveillance": "surveillance"}
-STYLES_ON_DISK = tuple(FIXTURE_PREFIX)
+# The styles evaluation sets use; their trees come from conftest's synthetic_tree. (The mixed
+# style is only used for pretraining: its identities are each drawn whole by one of the
+# others, see test_mixed_style_draws_each_identity_whole_in_one_style.)
+STYLES_ON_DISK = ("default", "alternative", "surveillance")
 
 
 def _first_line_ids(path):
@@ -72,8 +40,8 @@ def _pixels(path):
 
 
 @pytest.mark.parametrize("style", STYLES_ON_DISK)
-def test_sysu_layout_file_by_file(request, style):
-    root = request.getfixturevalue(f"{FIXTURE_PREFIX[style]}_sysu")
+def test_sysu_layout_file_by_file(synthetic_tree, style):
+    root = synthetic_tree("sysu", style)
     assert sorted(os.listdir(root)) == ["cam1", "cam2", "cam3", "cam4", "cam5", "cam6", "exp"]
     counts = {}
     for cam in range(1, 7):
@@ -112,8 +80,8 @@ def test_sysu_layout_file_by_file(request, style):
 
 
 @pytest.mark.parametrize("style", STYLES_ON_DISK)
-def test_sysu_modalities_rgb_versus_ir(request, style):
-    root = request.getfixturevalue(f"{FIXTURE_PREFIX[style]}_sysu")
+def test_sysu_modalities_rgb_versus_ir(synthetic_tree, style):
+    root = synthetic_tree("sysu", style)
     for path in glob.glob(os.path.join(root, "cam[36]", "*", "0001.jpg"))[:10]:
         pixels = _pixels(path)
         assert np.abs(pixels - pixels[:, :, :1]).max() <= 2, path  # JPEG keeps equal channels nearly equal
@@ -123,8 +91,8 @@ def test_sysu_modalities_rgb_versus_ir(request, style):
 
 
 @pytest.mark.parametrize("style", STYLES_ON_DISK)
-def test_regdb_layout_file_by_file(request, style):
-    root = request.getfixturevalue(f"{FIXTURE_PREFIX[style]}_regdb")
+def test_regdb_layout_file_by_file(synthetic_tree, style):
+    root = synthetic_tree("regdb", style)
     assert sorted(os.listdir(root)) == ["Thermal", "Visible", "idx"]
     for folder, letter in (("Visible", "v"), ("Thermal", "t")):
         assert sorted(int(p) for p in os.listdir(os.path.join(root, folder))) == list(range(1, 21))
@@ -157,8 +125,8 @@ def test_regdb_layout_file_by_file(request, style):
 
 
 @pytest.mark.parametrize("style", STYLES_ON_DISK)
-def test_llcm_layout_file_by_file(request, style):
-    root = request.getfixturevalue(f"{FIXTURE_PREFIX[style]}_llcm")
+def test_llcm_layout_file_by_file(synthetic_tree, style):
+    root = synthetic_tree("llcm", style)
     assert sorted(os.listdir(root)) == ["idx", "nir", "test_nir", "test_vis", "vis"]
     assert sorted(os.listdir(os.path.join(root, "idx"))) == ["test_id.txt", "train_nir.txt", "train_vis.txt"]
     test_ids = _first_line_ids(os.path.join(root, "idx", "test_id.txt"))
@@ -207,10 +175,11 @@ DEFAULT_STYLE_DIGESTS = {
     "regdb": "ba37e8839862042997a40dab52419329e0c3eadcb8211cd8b331144be4557d7f",
     "llcm": "a7bb7f2cb128f76003947b1df8040becddddf7d19ebcd9742ebbbe61bffb5795",
 }
+# Smallest sizes of the built-in layouts; other registered layouts are written at their demo size.
 SMALL_NUM_IDS = {"sysu": 8, "regdb": 4, "llcm": 6}
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", DEFAULT_STYLE_DIGESTS)
 def test_default_style_output_unchanged(tmp_path, layout):
     for name, style in (("implicit", None), ("explicit", "default")):
         kwargs = {} if style is None else {"style": style}
@@ -220,16 +189,17 @@ def test_default_style_output_unchanged(tmp_path, layout):
 
 
 @pytest.mark.parametrize("style", STYLES_ON_DISK)
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", SYNTHETIC_LAYOUTS.names())
 def test_deterministic_for_a_seed(tmp_path, layout, style):
     def digest(name, seed):
-        return _tree_digest(write_synthetic_dataset(layout, str(tmp_path / name), num_ids=SMALL_NUM_IDS[layout],
+        return _tree_digest(write_synthetic_dataset(layout, str(tmp_path / name), num_ids=SMALL_NUM_IDS.get(layout),
                                                     seed=seed, height=32, width=16, style=style))
 
     first = digest("a", 3)
     assert first == digest("b", 3)
     assert first != digest("c", 4)
-    assert (first == DEFAULT_STYLE_DIGESTS[layout]) == (style == "default")
+    if layout in DEFAULT_STYLE_DIGESTS:
+        assert (first == DEFAULT_STYLE_DIGESTS[layout]) == (style == "default")
 
 
 def _image_difference(root_a, root_b):
@@ -243,20 +213,21 @@ def _image_difference(root_a, root_b):
 
 
 @pytest.mark.parametrize("style", ["alternative", "surveillance"])
-def test_other_styles_images_differ_from_default(request, synthetic_sysu, style):
-    difference, count = _image_difference(synthetic_sysu, request.getfixturevalue(f"{style}_sysu"))
+def test_other_styles_images_differ_from_default(synthetic_tree, style):
+    difference, count = _image_difference(synthetic_tree("sysu"), synthetic_tree("sysu", style))
     assert count > 0 and difference > 20  # whole images change, not a detail (0..255 levels)
 
 
-def test_surveillance_images_differ_from_alternative(alternative_sysu, surveillance_sysu):
-    difference, count = _image_difference(alternative_sysu, surveillance_sysu)
+def test_surveillance_images_differ_from_alternative(synthetic_tree):
+    difference, count = _image_difference(synthetic_tree("sysu", "alternative"), synthetic_tree("sysu", "surveillance"))
     assert count > 0 and difference > 20
 
 
-@pytest.mark.parametrize("style", ["alternative", "surveillance"])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_readers_open_the_other_styles(request, layout, style):
-    root = request.getfixturevalue(f"{style}_{layout}")
+@pytest.mark.parametrize("style", STYLES_ON_DISK)
+@pytest.mark.parametrize("layout", SYNTHETIC_LAYOUTS.names())
+def test_readers_open_every_style(synthetic_tree, layout, style):
+    """The reader registered under a layout's name opens its trees in every style."""
+    root = synthetic_tree(layout, style)
     reader = open_dataset(layout, root)
     records = reader.train_records()
     assert records and {record.modality for record in records} == {"visible", "infrared"}
@@ -311,9 +282,9 @@ def _rank1_visible_to_infrared(root, describe, similarity):
 
 # Shape Rank-1 as a multiple of chance, measured on seeds 0..2: default style 22-23 x, the
 # alternative style (meant to be harder, not hopeless) 10-11 x; colour 0.4-1.9 x for both.
-@pytest.mark.parametrize("root_fixture, min_shape_ratio", [("synthetic_sysu", 10), ("alternative_sysu", 5)])
-def test_identity_recoverable_across_modalities_by_shape_not_colour(request, root_fixture, min_shape_ratio):
-    root = request.getfixturevalue(root_fixture)
+@pytest.mark.parametrize("style, min_shape_ratio", [("default", 10), ("alternative", 5)])
+def test_identity_recoverable_across_modalities_by_shape_not_colour(synthetic_tree, style, min_shape_ratio):
+    root = synthetic_tree("sysu", style)
     shape_rank1, chance = _rank1_visible_to_infrared(root, _gradient_histograms, lambda a, b: a @ b.T)
     colour_rank1, _ = _rank1_visible_to_infrared(
         root, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
@@ -321,9 +292,11 @@ def test_identity_recoverable_across_modalities_by_shape_not_colour(request, roo
     assert colour_rank1 < 3 * chance
 
 
-def test_alternative_same_identity_more_similar_across_modalities(alternative_sysu):
+def test_alternative_same_identity_more_similar_across_modalities(synthetic_tree):
+    root = synthetic_tree("sysu", "alternative")
+
     def load(cams):
-        paths = sorted(p for cam in cams for p in glob.glob(os.path.join(alternative_sysu, f"cam{cam}", "*", "*.jpg")))
+        paths = sorted(p for cam in cams for p in glob.glob(os.path.join(root, f"cam{cam}", "*", "*.jpg")))
         return (np.stack([_gradient_histograms(_pixels(p)) for p in paths]),
                 np.array([int(p.split(os.sep)[-2]) for p in paths]))
 
@@ -340,16 +313,15 @@ def test_alternative_same_identity_more_similar_across_modalities(alternative_sy
 def test_mixed_style_draws_each_identity_whole_in_one_style():
     """Every mixed-style image is exactly the image its identity's own style draws (same seed,
     camera and noise), and both styles occur among a few identities."""
-    from src.datasets.synthetic import MIXED_OF, STYLES
-    mixed, seed, drawn_in = STYLES["mixed"], 3, set()
+    mixed, seed, drawn_in = STYLES.get("mixed"), 3, set()
     camera = mixed.sample_camera(seed, 3)
     for pid in range(1, 13):
         name, _ = mixed.sample_identity(seed, pid)
         drawn_in.add(name)
         for infrared in (False, True):
             image = mixed.draw(seed, pid, camera, infrared, np.random.default_rng([pid, 1]), 32, 16)
-            own = STYLES[name].draw(seed, pid, STYLES[name].sample_camera(seed, 3), infrared,
-                                    np.random.default_rng([pid, 1]), 32, 16)
+            own = STYLES.get(name).draw(seed, pid, STYLES.get(name).sample_camera(seed, 3), infrared,
+                                        np.random.default_rng([pid, 1]), 32, 16)
             np.testing.assert_array_equal(image, own)
     assert drawn_in == set(MIXED_OF)
 
@@ -377,19 +349,21 @@ def _same_versus_other_identity(root, describe):
 # docs/experiments.md). Measured on 64 x 32 trees of seeds 0..2 with the HOG floor's descriptor: shape
 # Rank-1 3.4-5.8 x chance (default style 29-31 x), same-identity gap 0.48-0.58 spreads
 # (default 1.7-1.8), colour 1.1-1.6 x chance.
-def test_surveillance_identity_recoverable_across_modalities_by_shape_not_colour(surveillance_sysu):
-    shape_rank1, chance = _rank1_visible_to_infrared(surveillance_sysu, _hog_l2hys, lambda a, b: a @ b.T)
+def test_surveillance_identity_recoverable_across_modalities_by_shape_not_colour(synthetic_tree):
+    root = synthetic_tree("sysu", "surveillance")
+    shape_rank1, chance = _rank1_visible_to_infrared(root, _hog_l2hys, lambda a, b: a @ b.T)
     colour_rank1, _ = _rank1_visible_to_infrared(
-        surveillance_sysu, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
+        root, _colour_histogram, lambda a, b: np.minimum(a[:, None], b[None]).sum(axis=2))
     assert shape_rank1 > 2.5 * chance, (shape_rank1, chance)
     assert colour_rank1 < 3 * chance, (colour_rank1, chance)
-    same_mean, other_mean, spread = _same_versus_other_identity(surveillance_sysu, _hog_l2hys)
+    same_mean, other_mean, spread = _same_versus_other_identity(root, _hog_l2hys)
     assert same_mean > other_mean + 0.25 * spread, (same_mean, other_mean, spread)
 
 
-def test_surveillance_infrared_is_one_channel_repeated(surveillance_regdb):
+def test_surveillance_infrared_is_one_channel_repeated(synthetic_tree):
     """RegDB's BMPs are lossless: every thermal pixel has three exactly equal channels."""
-    for path in sorted(glob.glob(os.path.join(surveillance_regdb, "Thermal", "*", "*.bmp")))[:20]:
+    root = synthetic_tree("regdb", "surveillance")
+    for path in sorted(glob.glob(os.path.join(root, "Thermal", "*", "*.bmp")))[:20]:
         pixels = _pixels(path)
         assert (pixels == pixels[:, :, :1]).all(), path
         assert pixels.std() > 10, path  # an image, not a flat grey
@@ -398,6 +372,5 @@ def test_surveillance_infrared_is_one_channel_repeated(surveillance_regdb):
 def test_surveillance_style_stays_out_of_the_pretraining_mix():
     """The surveillance style measures transfer to an unseen rendering: the mixed style that
     pretraining uses must never draw it."""
-    from src.datasets.synthetic import MIXED_OF, STYLES
     assert "surveillance" in STYLES and "surveillance" not in MIXED_OF
-    assert {STYLES["mixed"].sample_identity(3, pid)[0] for pid in range(1, 41)} <= set(MIXED_OF)
+    assert {STYLES.get("mixed").sample_identity(3, pid)[0] for pid in range(1, 41)} <= set(MIXED_OF)

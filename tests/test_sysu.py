@@ -12,7 +12,7 @@ import scipy.io
 from conftest import FIXTURES_DIR
 from src.datasets.dataset import DirectionOptions
 from src.datasets.records import INFRARED, VISIBLE
-from src.datasets.synthetic import write_synthetic_sysu
+from src.datasets.synthetic.layouts.sysu import write_synthetic_sysu
 from src.datasets.sysu import SYSUMM01, SYSUTestOptions, read_rand_perm_cam
 from src.utils.run_log import start_logging
 
