@@ -8,17 +8,18 @@ clean finish.
 The handler only records the signal. Raising from it would interrupt whatever Python is
 doing, e.g. after the compiled step has updated the weights and Adam's moments but before
 the loop counts that step, so that the saved state would be one step behind its weights (and
-an exception raised inside a finalizer is swallowed). The training loop asks
-``stop_requested()`` after each step and after each epoch's end-of-epoch work, saves the state
-at that point and raises ``StopRequested`` (a KeyboardInterrupt); the entry point exits with
-128 + the signal's number, as a shell reports a process a signal ended. Before the loop has
-started (building the parts, the image cache), nothing is trained yet, and the entry point
-says so once the construction is over (``stop_requested()`` again).
+an exception raised inside a finalizer is swallowed). The trainer's stop hook
+(src/engine/stop_hook.py) asks ``stop_requested()`` after each step and after each epoch's
+end-of-epoch work, saves the state at that point and raises ``StopRequested`` (a
+KeyboardInterrupt); the entry point exits with 128 + the signal's number, as a shell reports
+a process a signal ended. Before the loop has started (building the parts, the image cache),
+nothing is trained yet, and the entry point says so once the construction is over
+(``stop_requested()`` again).
 
-Ctrl-C (SIGINT) is left to Python and MindSpore: Python raises KeyboardInterrupt, which the
-trainer's loop catches to save the state (exit 130); but MindSpore's runtime installs its own
-SIGINT handler once it has started, which sends SIGTERM to the process, so a Ctrl-C during
-training usually arrives here as SIGTERM (exit 143).
+Ctrl-C (SIGINT) is left to Python and MindSpore: Python raises KeyboardInterrupt, on which the
+stop hook saves the state (exit 130); but MindSpore's runtime installs its own SIGINT handler
+once it has started, which sends SIGTERM to the process, so a Ctrl-C during training usually
+arrives here as SIGTERM (exit 143).
 
 In a distributed run every rank records its signals and the ranks agree at each step
 boundary (src/engine/stop_agreement.py), so that all of them stop at the same step.

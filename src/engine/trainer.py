@@ -1,17 +1,19 @@
-"""The training loop: builds every part from the config, trains, checkpoints, resumes.
+"""The trainer: builds every part from the config, then steps; the hooks do the rest.
 
 Nothing is written to the run folder before every part is built, so a configuration or an
 input that fails leaves the folder as it was (and a resumed run's config.yaml intact). A
 folder holds one run (src/engine/run_folder.py). The training takes the folder's lock
 (src/engine/run_lock.py) before it checks the folder, writing nothing then (if train.lock is
 there), writes its PID into it once everything is built, and releases it at the end of run().
-SIGTERM / SIGHUP are acted on at step boundaries (src/engine/stop_signals.py), at the same
-step on every rank of a distributed run (src/engine/stop_agreement.py).
+
+The loop only steps; logging, checkpoints and resumable states, validation, the H(y|z) - H(y|v)
+probe and the stop signals are hooks (src/engine/hooks.py, one file each). SIGTERM / SIGHUP
+are acted on at step boundaries (src/engine/stop_hook.py), at the same step on every rank of
+a distributed run (src/engine/stop_agreement.py).
 """
 
 import math
 import os
-import sys
 import time
 
 import mindspore as ms
@@ -21,16 +23,20 @@ from mindspore import nn
 from src.config import ConfigError
 from src.engine import builders
 from src.engine.checkpoint import CheckpointManager
+from src.engine.checkpoint_hook import CheckpointHook
 from src.engine.context import seed_everything, setup_context
+from src.engine.information_gap_hook import InformationGapHook
 from src.engine.logger import TrainingLogger
 from src.engine.overflow import NonFiniteLossError, NonFiniteSteps  # noqa: F401  (run() raises the error)
 from src.engine.resume import RUN_CONFIG, check_resume_changes, require_resumable
 from src.engine.run_folder import check_run_folder, delete_earlier_run, delete_save_leftovers
 from src.engine.run_lock import RunFolderLock
 from src.engine.schedule import learning_rates
+from src.engine.step_logging_hook import StepLoggingHook
 from src.engine.stop_agreement import StopAgreement
-from src.engine.stop_signals import StopRequested
+from src.engine.stop_hook import StopHook
 from src.engine.train_step import NetworkWithObjective, TrainStep
+from src.engine.validation_hook import ValidationHook
 from src.losses.objective import build_objective
 from src.models.network import build_network
 from src.utils.progress import format_duration
@@ -56,9 +62,21 @@ class Trainer:
     Everything is built in the constructor; ``run()`` trains from the start or, with
     ``cfg.train.resume``, from the last saved state in ``<output_dir>/checkpoints``.
     ``overwrite``: delete an earlier run in ``output_dir`` first (else a new run there is refused).
+
+    ``hooks``: hooks of your own (``src.engine.hooks.TrainingHook``), called at each point after
+    the built-in ones and before the stop-signal check, on every rank of a distributed run
+    (``trainer.context.is_main`` is rank 0's). The built-in ones, in their order:
+    ValidationHook (with ``data.val_ratio``), CheckpointHook, StepLoggingHook,
+    InformationGapHook (with ``train.gap_interval``, rank 0 only), and StopHook last. E.g.::
+
+        class EpochLine(TrainingHook):
+            def after_epoch(self, trainer):
+                trainer.logger.info(f"epoch {trainer.epoch + 1} done at step {trainer.global_step}")
+
+        Trainer(cfg, hooks=[EpochLine()]).run()
     """
 
-    def __init__(self, cfg, overwrite=False):
+    def __init__(self, cfg, overwrite=False, hooks=()):
         self.cfg = cfg
         if cfg.train.amp_level != "O0" and cfg.device_target == "CPU":
             raise ConfigError("mixed precision (train.amp_level O1 / O2) needs GPU or Ascend; use O0 on CPU")
@@ -98,7 +116,6 @@ class Trainer:
                                     distributed=self.context.distributed, group_size=self.context.group_size,
                                     scale_window=cfg.train.loss_scale_window if mixed_precision else None)
         self.train_step.set_train()
-        self.stop_agreement = StopAgreement(self.context.distributed)
         self.non_finite = NonFiniteSteps(cfg.train.max_nonfinite_steps if mixed_precision else None)
 
         self.checkpoints = CheckpointManager(os.path.join(self.output_dir, "checkpoints"),
@@ -111,11 +128,26 @@ class Trainer:
             cfg.save(os.path.join(self.output_dir, RUN_CONFIG))
         for key, old, new in resume_changes:
             self.logger.info(f"resuming with {key} changed from {old!r} to {new!r}")
-        self.best_score = -math.inf
+        self.best_score = -math.inf  # the best validation mAP so far, kept in the resumable state
         self.gap_probe = None
         if cfg.train.gap_interval and self.context.is_main:
             self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
+        self.hooks = self._hooks(hooks)
+        self.epoch, self.steps_done = 0, 0  # the position; run() restores a resumed run's
+        self._last_step = None  # (loss, components) Tensors of the last step
+        self.summary = {}
         self._report_initialisation()
+
+    def _hooks(self, extra):
+        """The built-in hooks around ``extra``, in the order they are called (the class docstring)."""
+        train = self.cfg.train
+        # At an epoch's end validation comes before the checkpoints: the state keeps its best score.
+        validation = [ValidationHook(train.val_interval)] if self.val_records else []
+        gap = [InformationGapHook(self.gap_probe, train.gap_interval)] if self.gap_probe is not None else []
+        return (validation
+                + [CheckpointHook(train.checkpoint_interval, train.state_interval, train.save_initial),
+                   StepLoggingHook(train.log_interval)]
+                + gap + list(extra) + [StopHook(StopAgreement(self.context.distributed))])
 
     def _claim_run_folder(self):
         """Lock the folder (and write the PID into train.lock), then check it again (another run
@@ -160,9 +192,10 @@ class Trainer:
         else:
             self.logger.info("encoders initialised at random (backbone.pretrained is empty)")
 
-    def _start_position(self):
+    def _restore_position(self):
+        """With ``cfg.train.resume``: load the last saved state and take its position (and best score)."""
         if not self.cfg.train.resume:
-            return 0, 0
+            return
         # The learning-rate table is rebuilt from the config (a resumed run may add epochs).
         position = self.checkpoints.restore_state(self.train_step, derived=("learning_rate",))
         self.checkpoints.adopt_existing(position)
@@ -172,17 +205,27 @@ class Trainer:
         self.best_score = position.get("best_score", -math.inf)
         self.logger.info(f"resumed from {position['checkpoint']}: epoch {position['epoch'] + 1}, "
                          f"step {position['step_in_epoch']}")
-        epoch, step = position["epoch"], position["step_in_epoch"]
-        if step == self.steps_per_epoch:
-            # Stopped after the epoch's last step but before its checkpoint / validation.
-            self._end_of_epoch(epoch)
-            epoch, step = epoch + 1, 0
-        return epoch, step
+        self.epoch, self.steps_done = position["epoch"], position["step_in_epoch"]
 
-    def _position(self, epoch, step_in_epoch):
+    @property
+    def global_step(self):
+        """Steps done in the whole run, the earlier sessions' included."""
+        return self.epoch * self.steps_per_epoch + self.steps_done
+
+    def position(self, epoch, step_in_epoch):
+        """What a resumable state saved at (``epoch``, ``step_in_epoch``) records."""
         return {"epoch": epoch, "step_in_epoch": step_in_epoch, "steps_per_epoch": self.steps_per_epoch,
                 "global_step": epoch * self.steps_per_epoch + step_in_epoch, "seed": self.cfg.seed,
                 "best_score": self.best_score}
+
+    def step_losses(self):
+        """The last step's loss and its components, {name: float}, the total first ({} before
+        this session's first step)."""
+        if self._last_step is None:
+            return {}
+        total, components = self._last_step
+        values = np.concatenate([[total.asnumpy()], components.asnumpy()]).astype(float)
+        return dict(zip(("loss",) + tuple(self.objective.component_names), values.tolist()))
 
     def resume_command(self):
         """The command that continues this run from its folder."""
@@ -211,130 +254,69 @@ class Trainer:
             self.lock.release()
 
     def _run(self):
-        cfg = self.cfg
-        epochs = cfg.train.epochs
-        start_epoch, start_step = self._start_position()
-        if cfg.train.save_initial and (start_epoch, start_step) == (0, 0):
-            self.checkpoints.save_network(self.network, 0, name="network_init.ckpt")
-        if start_epoch >= epochs:
+        epochs = self.cfg.train.epochs
+        self._restore_position()
+        if self.epoch >= epochs:  # nothing left, not even an epoch's end: no hook is called
             final = self.checkpoints.save_network(self.network, epochs, name="network_last.ckpt")
             self.logger.info(f"training already complete; network checkpoint: {final}")
-            return {"epochs": epochs, "network_checkpoint": final}
-        signum = self.stop_agreement.signal()
-        if signum:  # during the construction or the resume: nothing trained in this session
-            raise StopRequested(signum)
-        iterator = builders.train_iterator(self.dataset, start_epoch, start_step)
-        component_names = ("loss",) + tuple(self.objective.component_names)
+            self.summary = {"epochs": epochs, "network_checkpoint": final}
+            return self.summary
+        self._call_hooks("before_train")
         started = time.perf_counter()
-        losses = {}
-        compiled = False
-        epoch, steps_done = start_epoch, start_step
         try:
-            for epoch in range(start_epoch, epochs):
-                steps_done = start_step if epoch == start_epoch else 0
-                for step in range(steps_done, self.steps_per_epoch):
-                    visible, infrared, labels = next(iterator)
-                    noise = ms.Tensor(bottleneck_noise(cfg.seed, self.context.rank, epoch, step, self.noise_shape))
-                    if not compiled:
-                        self.logger.info("compiling the training graph (runs the first step)...")
-                        compile_started = time.perf_counter()
-                    total, components, finite = self.train_step(visible, infrared, labels, noise)
-                    self.non_finite.record(bool(finite.asnumpy()), epoch + 1, step + 1, total,
-                                           self.checkpoints.directory)
-                    steps_done = step + 1
-                    global_step = epoch * self.steps_per_epoch + steps_done
-                    if not compiled:
-                        compiled = True
-                        self.logger.info(f"compiled and ran the first step in "
-                                         f"{time.perf_counter() - compile_started:.1f} s (left out of img/s and ETA)")
-                        self.logger.start(global_step)
-                    if steps_done % cfg.train.log_interval == 0 or steps_done == self.steps_per_epoch:
-                        values = np.concatenate([[total.asnumpy()], components.asnumpy()]).astype(float)
-                        losses = dict(zip(component_names, values.tolist()))
-                        scale = float(self.train_step.loss_scale.asnumpy()) if self.train_step.dynamic else None
-                        self.logger.log_step(epoch, epochs, steps_done, self.steps_per_epoch, global_step,
-                                             float(self.learning_rates[global_step - 1]), losses,
-                                             skipped=self.non_finite.skipped, loss_scale=scale)
-                    if self.gap_probe is not None and global_step % cfg.train.gap_interval == 0:
-                        self._log_information_gap(epoch, global_step)
-                    # SIGTERM / SIGHUP (src/engine/stop_signals.py) are only recorded by their
-                    # handler; here, after the step has been counted, the state and its position agree.
-                    self._stop_if_requested(epoch, steps_done)
-                self._end_of_epoch(epoch)
-                self._stop_if_requested(epoch + 1, 0)
-        except StopRequested:
-            raise
-        except KeyboardInterrupt as interrupt:  # Ctrl-C raised by Python (MindSpore's own handler sends SIGTERM)
-            # Keep the work done so far: a resumed run continues with the next step. Every rank
-            # holds the same weights after each step (the step's all-reduce needs them all), so
-            # rank 0's state at its step is the state of the run.
-            self._save_state(self._position(epoch, steps_done))
-            self.logger.info(f"{str(interrupt) or 'interrupted'}: state saved at epoch {epoch + 1}, step {steps_done}; "
-                             f"resume with: {self.resume_command()}")
+            self._train(epochs)
+        except KeyboardInterrupt as interrupt:  # Ctrl-C, or StopRequested from StopHook
+            self._call_hooks("on_interrupt", interrupt)
             raise
         wall = time.perf_counter() - started
-        final = self._save_network(epochs, name="network_last.ckpt")
-        self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: {final}")
-        return {"epochs": epochs, "last_losses": losses, "wall_seconds": wall, "network_checkpoint": final}
+        self.summary = {"epochs": epochs, "last_losses": self.step_losses(), "wall_seconds": wall}
+        self._call_hooks("after_train")
+        self.logger.info(f"training finished in {format_duration(wall)}; network checkpoint: "
+                         f"{self.summary['network_checkpoint']}")  # CheckpointHook's network_last.ckpt
+        return self.summary
 
-    def _stop_if_requested(self, epoch, steps_done):
-        """After a stop signal (on any rank): save the state at (``epoch``, ``steps_done``) (unless
-        the end-of-epoch work just saved it), log the resume command and raise StopRequested."""
-        signum = self.stop_agreement.signal()
-        if signum is None:
-            return
-        position = self._position(epoch, steps_done)
-        if self.checkpoints.saved_position() != (epoch, steps_done):
-            self._save_state(position)
-        self.stop_agreement.wait_for_all_ranks()  # the state is on disk before any rank exits
-        interrupt = StopRequested(signum, saved=True)
-        if not self.context.is_main:  # its log is msrun's worker log; the run folder's is rank 0's
-            print(f"rank {self.context.rank}: {interrupt} at epoch {epoch + 1}, step {steps_done}; "
-                  f"rank 0 saved the state", file=sys.stderr, flush=True)
-        self.logger.info(f"{interrupt}: state saved at epoch {epoch + 1}, step {steps_done}; "
-                         f"resume with: {self.resume_command()}")
-        raise interrupt
+    def _train(self, epochs):
+        """The loop: from the position reached to the end of ``epochs``, steps and calls the hooks."""
+        # A state saved after an epoch's last step resumes with that epoch's after_epoch, no step
+        # of it left; the batches continue at the next epoch (none if that epoch was the last).
+        first_epoch, first_step = divmod(self.global_step, self.steps_per_epoch)
+        iterator = builders.train_iterator(self.dataset, first_epoch, first_step) if first_epoch < epochs else None
+        while self.epoch < epochs:
+            while self.steps_done < self.steps_per_epoch:
+                self._step(*next(iterator))
+            self._call_hooks("after_epoch")
+            self.epoch, self.steps_done = self.epoch + 1, 0
 
-    def _log_information_gap(self, epoch, global_step):
-        figures = self.gap_probe(self.network)
-        self.logger.write({"epoch": epoch, "global_step": global_step, **figures})
-        gaps = " ".join(f"{name[4:]} {value:.4f}" for name, value in figures.items() if name.startswith("gap_"))
-        self.logger.info(f"H(y|z) - H(y|v) on the probe batch, nats: {gaps}")
+    def _step(self, visible, infrared, labels):
+        noise = ms.Tensor(bottleneck_noise(self.cfg.seed, self.context.rank, self.epoch, self.steps_done,
+                                           self.noise_shape))
+        self._call_hooks("before_step")
+        total, components, finite = self.train_step(visible, infrared, labels, noise)
+        self.non_finite.record(bool(finite.asnumpy()), self.epoch + 1, self.steps_done + 1, total,
+                               self.checkpoints.directory)
+        self._last_step = total, components
+        self.steps_done += 1
+        self._call_hooks("after_step")
 
-    def _save_network(self, epoch, name=None):
+    def _call_hooks(self, method, *args):
+        for hook in self.hooks:
+            getattr(hook, method)(self, *args)
+
+    def save_network(self, epoch, name=None):
+        """Save the network (``CheckpointManager.save_network``) and log it; the path, None on ranks
+        other than 0."""
         path = self.checkpoints.save_network(self.network, epoch, name=name)
         if path:
             self.logger.info(f"saved {path} ({_megabytes(path)})")
         return path
 
-    def _save_state(self, position):
+    def save_state(self, position):
+        """Save the resumable state at ``position`` (made by ``position()``) and log it; the path,
+        None on ranks other than 0."""
         path = self.checkpoints.save_state(self.train_step, position)
         if path:
             self.logger.info(f"saved the resumable state {path} ({_megabytes(path)})")
         return path
-
-    def _end_of_epoch(self, epoch):
-        cfg = self.cfg
-        completed = epoch + 1
-        if self.val_records and completed % cfg.train.val_interval == 0:
-            self._validate(completed)
-        last = completed == cfg.train.epochs
-        if completed % cfg.train.checkpoint_interval == 0 or last:
-            self._save_network(completed)
-        if completed % cfg.train.state_interval == 0 or last:
-            self._save_state(self._position(completed, 0))
-
-    def _validate(self, completed):
-        result = builders.validate(self.cfg, self.network, self.reader, self.val_records)
-        score = result["mAP"]
-        record = {"epoch": completed, "val_rank1": float(result["cmc"][0]), "val_mAP": float(score)}
-        self.logger.info(f"validation after epoch {completed}: Rank-1 {record['val_rank1']:.2%} "
-                         f"mAP {record['val_mAP']:.2%}")
-        self.logger.write(record)
-        if score > self.best_score:
-            self.best_score = score
-            self._save_network(completed, name="network_best.ckpt")
-        self.network.set_train(True)
 
 
 def _megabytes(path):
