@@ -2,112 +2,106 @@
 
 ``tests/fixtures/legacy_loss_sections.yaml`` holds, per case, the ``loss`` section a run's
 config.yaml had with the loss flags (``loss.vsd/vcd/vml/cib``, ``loss.beta``, ``loss.dml_weight``,
-``loss.metric_weight``, ``loss.cib_weight``), and the objective that code built from it on the
-full network (every branch with a bottleneck), on one fixed batch. ``legacy_run_config.yaml``
-beside it is a whole config.yaml of that time (case ``row09_demo``). Both were written by the
-code named in their header; regenerate only on purpose: ``python tests/test_legacy_loss_config.py``.
+``loss.metric_weight``, ``loss.cib_weight``), and the objective a resumed run built from it
+(every branch with a bottleneck, one fixed batch). ``legacy_run_config.yaml`` beside it is a
+whole config.yaml of that time (Table 3 row 9 on configs/demo.yaml). Their headers name the
+commit whose code wrote them, before the flags were retired.
 """
 
 import os
-import sys
 from types import SimpleNamespace
 
-import numpy as np
+import pytest
 import yaml
-from mindspore import Tensor
 
-TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-REPO_ROOT = os.path.dirname(TESTS_DIR)
-if REPO_ROOT not in sys.path:
-    sys.path.insert(0, REPO_ROOT)
+from src.config import REPO_ROOT, ConfigError, load_config
+from src.engine.resume import check_resume_changes, resume_argv
+from src.models.outputs import SHARED_STREAMS, SPECIFIC_STREAMS
+from test_table3_objectives import assert_same_objective, objective_values
+from tools.run_ablation import differing_keys, read_saved_config, training_settings
 
-from src.config import load_config  # noqa: E402
-from src.engine.resume import resume_argv  # noqa: E402
-from src.losses.objective import build_objective  # noqa: E402
-from src.models.outputs import SHARED_STREAMS, SPECIFIC_STREAMS, Z_SCALE  # noqa: E402
-
-SECTIONS_FIXTURE = os.path.join(TESTS_DIR, "fixtures", "legacy_loss_sections.yaml")
-RUN_CONFIG_FIXTURE = os.path.join(TESTS_DIR, "fixtures", "legacy_run_config.yaml")
+FIXTURES = os.path.join(REPO_ROOT, "tests", "fixtures")
 STREAMS = SHARED_STREAMS + SPECIFIC_STREAMS
-CLASSES, V_DIM, Z_DIM, CRITIC_HIDDEN = 3, 10, 6, 8
-LABELS = np.repeat(np.arange(CLASSES), 2).astype(np.int32)
-NETWORK = SimpleNamespace(stream_names=STREAMS, bottleneck_streams=STREAMS, observation_dim=V_DIM, z_dim=Z_DIM)
-DEMO_PRESET = os.path.join(REPO_ROOT, "configs", "demo.yaml")
-
-# Old command lines (the loss flags) and the keys their saved config.yaml lacked (saved before they existed).
-LEGACY_CASES = {
-    "defaults": ([], ()),
-    "row09_demo": (["--config_path", DEMO_PRESET, "--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false",
-                    "--loss.vml", "false"], ()),
-    "weights_without_vml": (["--loss.beta", "0.5", "--loss.metric_weight", "0.7", "--loss.dml_weight", "3",
-                             "--loss.vml", "false", "--loss.metric", "triplet"], ()),
-    "cib_weight_apart_from_beta": (["--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false",
-                                    "--loss.vml", "false", "--loss.cib_weight", "0.25", "--loss.beta", "3"], ()),
-    "cib_before_cib_weight": (["--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml",
-                               "false", "--loss.beta", "0.1"], ("cib_weight", "cib_observation_grad")),
-    "no_metric_no_vsd": (["--loss.metric", "none", "--loss.vsd", "false"], ()),
-}
+# The network layout the fixture's objectives were computed for: every branch with a bottleneck.
+NETWORK = SimpleNamespace(stream_names=STREAMS, bottleneck_streams=STREAMS, observation_dim=10, z_dim=6)
 
 
-def _outputs(seed):
-    """One stream tuple per stream, every field (B, dim) float32 drawn from numpy."""
-    rng = np.random.default_rng(seed)
-    sizes = (V_DIM, CLASSES, Z_DIM, Z_DIM, Z_DIM, CLASSES)
-    streams = []
-    for _ in STREAMS:
-        fields = [2 * rng.standard_normal((len(LABELS), size)) for size in sizes]
-        fields[Z_SCALE] = np.abs(fields[Z_SCALE])
-        streams.append(tuple(Tensor(field.astype(np.float32)) for field in fields))
-    return tuple(streams)
+def _read_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
 
 
-def objective_of(cfg, seed):
-    """{"components": [[name, weight, value]], "total": value} of ``cfg``'s objective on the batch of ``seed``."""
-    objective = build_objective(cfg, NETWORK, CLASSES)
-    rng = np.random.default_rng(seed)
-    for parameter in objective.trainable_params():  # the conventional IB's critics
-        parameter.set_data(Tensor((0.3 * rng.standard_normal(parameter.shape)).astype(np.float32)))
-    total, components = objective(_outputs(seed), Tensor(LABELS))
-    return {"components": [[name, float(weight), float(value.asnumpy())]
-                           for name, weight, value in zip(objective.component_names, objective.weights, components)],
-            "total": float(total.asnumpy())}
+def _read_fixture(name):
+    return _read_yaml(os.path.join(FIXTURES, name))
 
 
-def resumed_config(saved, folder):
-    """The configuration ``train.py --resume`` reads from a run folder whose config.yaml is ``saved`` (a dict)."""
+def _old_run(folder, loss=None):
+    """A run folder holding the old config.yaml (its loss section replaced by ``loss``) and a state pointer."""
+    saved = _read_fixture("legacy_run_config.yaml")
+    if loss is not None:
+        saved["loss"] = loss
     os.makedirs(os.path.join(folder, "checkpoints"))
     with open(os.path.join(folder, "checkpoints", "state.json"), "w", encoding="utf-8") as handle:
         handle.write("{}")
     with open(os.path.join(folder, "config.yaml"), "w", encoding="utf-8") as handle:
-        yaml.safe_dump(saved, handle, sort_keys=False, default_flow_style=None)
-    return load_config(resume_argv(["--resume", folder]))
+        yaml.safe_dump(saved, handle, sort_keys=False)
+    return str(folder)
 
 
-if __name__ == "__main__":
-    import subprocess
-    import tempfile
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.strip()
-    cases = {}
-    with tempfile.TemporaryDirectory() as root:
-        for seed, (name, (options, absent)) in enumerate(LEGACY_CASES.items()):
-            saved = load_config([*options, "--loss.cib_critic_hidden", str(CRITIC_HIDDEN)]).to_dict()
-            saved["loss"] = {key: value for key, value in saved["loss"].items() if key not in absent}
-            cases[name] = {"options": options[2:] if options[:1] == ["--config_path"] else options,
-                           "loss": saved["loss"],
-                           "objective": objective_of(resumed_config(saved, os.path.join(root, name)), seed)}
-    how = (f"# written by `python tests/test_legacy_loss_config.py` (from the repository root) at commit\n"
-           f"# {commit}, before loss.terms, with the loss flags.\n")
-    with open(SECTIONS_FIXTURE, "w", encoding="utf-8") as handle:
-        handle.write("# Per case: the command-line options (on configs/demo.yaml for row09_demo), the loss section\n"
-                     "# config.yaml saved (cib_before_cib_weight: without the keys added on 2026-12-04), and the\n"
-                     "# objective a resumed run built from that config.yaml (train.py --resume), on every branch\n"
-                     "# with a bottleneck and one fixed batch: [name, weight, unweighted value] in summation order,\n"
-                     "# then the weighted total.\n" + how)
-        handle.write(yaml.safe_dump(cases, sort_keys=False, default_flow_style=None))
-    options = LEGACY_CASES["row09_demo"][0]
-    text = yaml.safe_dump(load_config([*options, "--output_dir", "runs/row09_demo"]).to_dict(), sort_keys=False,
-                          default_flow_style=None)
-    with open(RUN_CONFIG_FIXTURE, "w", encoding="utf-8") as handle:
-        handle.write("# config.yaml of a run saved with the loss flags: Table 3 row 9 on configs/demo.yaml,\n" + how
-                     + text.replace(REPO_ROOT, "REPO"))
-    print(f"wrote {SECTIONS_FIXTURE} and {RUN_CONFIG_FIXTURE}")
+def test_each_old_loss_section_resumes_with_the_objective_it_had(tmp_path, pynative_mode):
+    cases = _read_fixture("legacy_loss_sections.yaml")
+    assert len(cases) == 6
+    for seed, (name, case) in enumerate(cases.items()):
+        run = _old_run(tmp_path / name, case["loss"])
+        cfg = load_config(resume_argv(["--resume", run]))
+        assert check_resume_changes(cfg, run) == [], name
+        found = objective_values(cfg, NETWORK, critic_seed=seed, batch_seed=seed)
+        assert_same_objective(found, case["objective"], name)
+
+
+@pytest.mark.parametrize("name, terms, on", [
+    ("defaults", {"cls": 1.0, "metric": 1.0, "dml": 8.0, "vsd": 2.0, "vcd": 2.0, "vml": 2.0}, ["v", "z"]),
+    ("row09_demo", {"cls": 1.0, "metric": 1.0, "cib": 2.0}, ["z"]),
+    ("weights_without_vml", {"cls": 1.0, "metric": 0.7, "dml": 3.0, "vsd": 0.5, "vcd": 0.5}, ["v", "z"]),
+    ("cib_weight_apart_from_beta", {"cls": 1.0, "metric": 1.0, "cib": 0.25}, ["z"]),
+    ("cib_before_cib_weight", {"cls": 1.0, "metric": 1.0, "cib": 0.1}, ["z"]),  # beta weighed the compression then
+    ("no_metric_no_vsd", {"cls": 1.0, "dml": 8.0, "vcd": 2.0, "vml": 2.0}, ["v", "z"]),
+])
+def test_the_flags_are_read_as_loss_terms(tmp_path, name, terms, on):
+    loss = _read_fixture("legacy_loss_sections.yaml")[name]["loss"]
+    cfg = load_config(["--config_path", os.path.join(_old_run(tmp_path / "run", loss), "config.yaml")])
+    assert list(cfg.loss.terms.items()) == list(terms.items())
+    assert (cfg.loss.cls_on, cfg.loss.metric_on) == (on, on)
+    expected_metric = "ranked_list" if loss["metric"] == "none" else loss["metric"]
+    assert (cfg.loss.metric, cfg.loss.cib_critic_hidden) == (expected_metric, loss["cib_critic_hidden"])
+    assert cfg.loss.cib_observation_grad == loss.get("cib_observation_grad", True)
+
+
+def test_an_old_run_resumes_evaluates_and_is_reused_by_the_ablation(tmp_path):
+    run = _old_run(tmp_path / "run")
+    saved_path = os.path.join(run, "config.yaml")
+    resumed = load_config(resume_argv(["--resume", run, "--train.epochs", "30"]))
+    assert check_resume_changes(resumed, run) == [("train.epochs", 25, 30)]
+    with pytest.raises(ConfigError, match=r"cannot resume .*loss\.terms \("):
+        check_resume_changes(load_config(resume_argv(["--resume", run, "--loss.terms", "{cls, metric, cib: 0.5}"])),
+                             run)
+    # eval.py, export.py and the tools read a run's configuration with --config_path.
+    evaluated = load_config(["--config_path", saved_path, "--eval.checkpoint", "network_last.ckpt"])
+    assert evaluated.model == resumed.model and evaluated.loss == resumed.loss
+    # tools/run_ablation.py compares it with today's row 9 on the same preset: the same training.
+    row = _read_yaml(os.path.join(REPO_ROOT, "configs", "ablation", "row09.yaml"))
+    preset = tmp_path / "row_preset.yaml"
+    preset.write_text(yaml.safe_dump({"base": os.path.join(REPO_ROOT, "configs", "demo.yaml"), "model": row["model"],
+                                      "loss": row["loss"]}))
+    today = load_config(["--config_path", str(preset), "--output_dir", "runs/row09_demo"]).to_dict()
+    assert differing_keys(training_settings(read_saved_config(saved_path)), training_settings(today)) == []
+
+
+def test_a_preset_naming_only_some_flags_is_refused_with_the_new_spelling(tmp_path):
+    preset = tmp_path / "old_preset.yaml"
+    preset.write_text(f"base: {os.path.join(REPO_ROOT, 'configs', 'demo.yaml')}\nloss:\n  vsd: false\n  beta: 3.0\n")
+    with pytest.raises(ConfigError, match=r"loss\.vsd, loss\.beta no longer exist \(.*old_preset\.yaml\): "
+                                          r"the objective is now loss\.terms"):
+        load_config(["--config_path", str(preset)])
+    with pytest.raises(ConfigError, match=r"'loss\.cib' no longer exists \(on the command line\): .*cls_on \[z\]"):
+        load_config(["--loss.cib", "true"])

@@ -116,6 +116,7 @@ class Trainer:
         if cfg.train.gap_interval and self.context.is_main:
             self.gap_probe = builders.build_gap_probe(cfg, self.train_records)
         self._report_initialisation()
+        self._report_objective()
 
     def _claim_run_folder(self):
         """Lock the folder (and write the PID into train.lock), then check it again (another run
@@ -142,6 +143,14 @@ class Trainer:
             return []
         require_resumable(os.path.abspath(self.output_dir))
         return check_resume_changes(self.cfg, os.path.abspath(self.output_dir))
+
+    def _report_objective(self):
+        """Log the weighted terms the objective sums, and those of loss.terms this network leaves out."""
+        objective = self.objective
+        summed = " + ".join(f"{weight:g} {name}" for name, weight in zip(objective.component_names, objective.weights))
+        left_out = [name for name in self.cfg.loss.terms if name not in objective.component_names]
+        self.logger.info(f"objective: {summed}" + (f"; not applicable to this network, left out: {', '.join(left_out)}"
+                                                   if left_out else ""))
 
     def _report_initialisation(self):
         """Log where the encoders' weights come from; warn when a paper preset starts from scratch."""
