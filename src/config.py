@@ -10,6 +10,12 @@ Resolution order (later wins):
 Every value is checked against the default's type, and against ``CHOICES`` / ``RANGES``
 below; keys whose values name registered parts (``src.registry``) take their choices from the
 registry. Errors are ``ConfigError`` with a message naming the key and what is allowed.
+
+A few keys hold a mapping (``MAPPINGS``, e.g. ``loss.terms``: term name -> weight), kept in the
+order written. A preset or the command line replaces such a mapping whole; a name written
+without a value (``{cls, metric, dml: 1.0}``) keeps the value it had in the configuration being
+overridden (the preset inherited from, else the defaults). A file saved with options that no
+longer exist is read as it meant (``src.retired_options``).
 """
 
 import copy
@@ -22,10 +28,15 @@ import yaml
 
 from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
 from src.registry import config_choices
+from src.retired_options import (HOW_TO_WRITE, RETIRED_LOSS_KEYS, loss_section_from_flags, retired_loss_keys,
+                                 saved_with_flags)
 from src.utils.safe_write import write_atomically
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
+
+# Keys whose value is a mapping, in the order written (see the module's docstring).
+MAPPINGS = ("loss.terms",)
 
 CHOICES = {
     "device_target": ("CPU", "GPU", "Ascend"),
@@ -58,16 +69,13 @@ RANGES = {
     "model.z_dim": (1, None),
     "backbone.base_width": (1, None),
     "model.initial_scale": (1e-3, None),
+    "loss.terms": (0.0, None),
     "loss.label_smoothing": (0.0, 1.0),
-    "loss.metric_weight": (0.0, None),
     "loss.rll_margin": (0.0, None),
     "loss.rll_alpha": (0.0, None),
     "loss.rll_temperature": (0.0, None),
     "loss.triplet_margin": (0.0, None),
-    "loss.dml_weight": (0.0, None),
-    "loss.beta": (0.0, None),
     "loss.cib_critic_hidden": (1, None),
-    "loss.cib_weight": (0.0, None),
     "train.epochs": (1, None),
     "train.lr": (0.0, None),
     "train.weight_decay": (0.0, None),
@@ -130,15 +138,33 @@ def _to_config(value):
     return value
 
 
-def _flatten(tree, prefix=""):
+def flatten(tree, prefix=""):
+    """{dotted key: value} of a nested configuration mapping; a ``MAPPINGS`` key's mapping is one value."""
     flat = {}
     for key, value in tree.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, dotted + "."))
+        if isinstance(value, dict) and dotted not in MAPPINGS:
+            flat.update(flatten(value, dotted + "."))
         else:
             flat[dotted] = value
     return flat
+
+
+def with_current_options(content, origin):
+    """``content`` (a preset's or a saved configuration's nested mapping) with a ``loss`` section
+    saved with the retired loss flags read as the options that build the same objective.
+
+    Raises ConfigError for a section that names only some of the flags (a hand-written preset):
+    what it leaves out cannot be known.
+    """
+    loss = content.get("loss")
+    retired = retired_loss_keys(loss) if isinstance(loss, dict) else []
+    if not retired:
+        return content
+    if not saved_with_flags(loss):
+        verb = "no longer exists" if len(retired) == 1 else "no longer exist"
+        raise ConfigError(f"{', '.join('loss.' + key for key in retired)} {verb} ({origin}): {HOW_TO_WRITE}")
+    return {**content, "loss": loss_section_from_flags(loss)}
 
 
 def _read_yaml(path):
@@ -169,6 +195,8 @@ def _suggest(key, valid_keys):
 
 
 def _unknown_key_error(key, valid_keys, origin):
+    if key in [f"loss.{retired}" for retired in RETIRED_LOSS_KEYS]:
+        return ConfigError(f"'{key}' no longer exists ({origin}): {HOW_TO_WRITE}")
     close = _suggest(key, valid_keys)
     hint = f"; did you mean {', '.join(close)}?" if close else "; see default_config.yaml for the options"
     return ConfigError(f"unknown config key '{key}' ({origin}){hint}")
@@ -176,7 +204,7 @@ def _unknown_key_error(key, valid_keys, origin):
 
 def _type_name(value):
     return {bool: "a boolean (true/false)", int: "an integer", float: "a number",
-            str: "a string", list: "a list"}.get(type(value), type(value).__name__)
+            str: "a string", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
 
 
 def _parse_scalar(key, text, default):
@@ -202,6 +230,14 @@ def _parse_scalar(key, text, default):
 
 
 def _parse_cli_value(key, text, default):
+    if isinstance(default, dict):
+        try:
+            parsed = yaml.safe_load(text)
+        except yaml.YAMLError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise ConfigError(f"'{key}' must be a mapping such as \"{{cls: 1.0, metric: 1.0}}\", got '{text}'")
+        return _check_type(key, parsed, default, "on the command line")
     if isinstance(default, list):
         try:
             parsed = yaml.safe_load(text)
@@ -217,7 +253,17 @@ def _parse_cli_value(key, text, default):
 
 
 def _check_type(key, value, default, origin):
-    """Values from YAML files: coerce ints to floats where a float is expected, else insist."""
+    """Values from YAML files: coerce ints to floats where a float is expected, else insist.
+    A mapping's names are strings and its values those of the default's first value, or None."""
+    if isinstance(default, dict):
+        if not isinstance(value, dict) or not value:
+            raise ConfigError(f"'{key}' must be a non-empty mapping, got {value!r} ({origin})")
+        element_default = next(iter(default.values()))
+        for name in value:
+            if not isinstance(name, str):
+                raise ConfigError(f"'{key}' must have names (strings) as keys, got {name!r} ({origin})")
+        return {name: None if item is None else _check_type(key, item, element_default, origin)
+                for name, item in value.items()}
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise ConfigError(f"'{key}' must be {_type_name(default)}, got {value!r} ({origin})")
@@ -241,36 +287,54 @@ def _check_type(key, value, default, origin):
     return value
 
 
+def _override(key, inherited, value, origin):
+    """The value of ``key`` once ``value`` overrides ``inherited``: ``value`` itself, except that a
+    mapping's names without a value keep their inherited one."""
+    if key not in MAPPINGS:
+        return value
+    orphans = [name for name, item in value.items() if item is None and name not in inherited]
+    if orphans:
+        raise ConfigError(f"'{key}' gives {', '.join(orphans)} no value and inherits none ({origin}); "
+                          f"write it as {orphans[0]}: VALUE")
+    return {name: inherited[name] if item is None else item for name, item in value.items()}
+
+
 def _check_allowed(key, value):
-    items = value if isinstance(value, list) else [value]
+    is_mapping = isinstance(value, dict)
+    names = list(value) if is_mapping else value if isinstance(value, list) else [value]
     allowed = CHOICES.get(key) or config_choices(key)
     if allowed is not None:
-        for item in items:
-            if item not in allowed:
-                raise ConfigError(f"'{key}' must be one of {', '.join(map(str, allowed))}; got {item!r}")
+        for item in names:
+            if item in allowed:
+                continue
+            if is_mapping:
+                raise ConfigError(f"'{key}' names {item!r}, which is not registered; registered: "
+                                  f"{', '.join(map(str, allowed))}")
+            raise ConfigError(f"'{key}' must be one of {', '.join(map(str, allowed))}; got {item!r}")
     if key in RANGES:
         low, high = RANGES[key]
-        for item in items:
+        for name, item in value.items() if is_mapping else [(None, item) for item in names]:
             if (low is not None and item < low) or (high is not None and item > high):
                 bounds = f"at least {low}" if high is None else f"between {low} and {high}"
-                raise ConfigError(f"'{key}' must be {bounds}; got {item!r}")
+                subject = f"'{key}'" if name is None else f"'{key}' value of {name!r}"
+                raise ConfigError(f"{subject} must be {bounds}; got {item!r}")
 
 
 def _load_preset(path, seen=()):
-    """Flattened values of a preset and of the presets it inherits from (not the defaults)."""
+    """[(dotted key, value, file)] of a preset and of the presets it inherits from (not the
+    defaults), in the order they apply: the furthest base first."""
     path = os.path.abspath(path)
     if path in seen:
         raise ConfigError(f"config inheritance loops through {path}")
-    content = _read_yaml(path)
+    content = with_current_options(_read_yaml(path), path)
     base = content.pop("base", None)
     content.pop("config_path", None)  # metadata of a saved resolved config, not an option
-    flat = {}
+    entries = []
     if base:
         base_path = base if os.path.isabs(base) else os.path.join(os.path.dirname(path), base)
         if os.path.abspath(base_path) != DEFAULT_CONFIG_PATH:
-            flat.update(_load_preset(base_path, seen + (path,)))
-    flat.update({key: (value, path) for key, value in _flatten(content).items()})
-    return flat
+            entries += _load_preset(base_path, seen + (path,))
+    return entries + [(key, value, path) for key, value in flatten(content).items()]
 
 
 def _parse_argv(argv):
@@ -312,20 +376,21 @@ def load_config(argv=None, defaults_path=DEFAULT_CONFIG_PATH):
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     config_path, overrides = _parse_argv(argv)
-    defaults = _flatten(_read_yaml(defaults_path))
+    defaults = flatten(_read_yaml(defaults_path))
     valid_keys = sorted(defaults)
     resolved = dict(defaults)
 
     if config_path:
-        for key, (value, origin) in _load_preset(config_path).items():
+        for key, value, origin in _load_preset(config_path):
             if key not in defaults:
                 raise _unknown_key_error(key, valid_keys, f"in {origin}")
-            resolved[key] = _check_type(key, value, defaults[key], f"in {origin}")
+            value = _check_type(key, value, defaults[key], f"in {origin}")
+            resolved[key] = _override(key, resolved[key], value, f"in {origin}")
 
     for key, text in overrides:
         if key not in defaults:
             raise _unknown_key_error(key, valid_keys, "on the command line")
-        resolved[key] = _parse_cli_value(key, text, defaults[key])
+        resolved[key] = _override(key, resolved[key], _parse_cli_value(key, text, defaults[key]), "on the command line")
 
     for key, value in resolved.items():
         _check_allowed(key, value)
@@ -368,12 +433,16 @@ def _documented_options(defaults_path):
 
 def _allowed_text(key):
     allowed = CHOICES.get(key) or config_choices(key)
-    if allowed is not None:
-        return "one of: " + ", ".join(map(str, allowed))
+    bounds = ""
     if key in RANGES:
         low, high = RANGES[key]
-        return f"at least {low}" if high is None else f"{low} to {high}"
-    return ""
+        bounds = f"at least {low}" if high is None else f"{low} to {high}"
+    if key in MAPPINGS:
+        return "; ".join(filter(None, ["names among: " + ", ".join(map(str, allowed or ())),
+                                       bounds and "values " + bounds]))
+    if allowed is not None:
+        return "one of: " + ", ".join(map(str, allowed))
+    return bounds
 
 
 def help_text(description, prog, extra_options=(), defaults_path=DEFAULT_CONFIG_PATH):

@@ -6,8 +6,9 @@ import os
 
 import numpy as np
 import pytest
+import yaml
 
-from src.config import load_config
+from src.config import REPO_ROOT, load_config
 from tools import ablation_table, run_ablation
 
 # Student's t quantiles t_{0.975, n-1} for n = 2, 3 and 5 seeds (from tables, not from scipy).
@@ -136,6 +137,38 @@ def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypat
     # A training change conflicts with the finished runs: refused before anything runs.
     assert run_ablation.main([*command, "--train.lr", "0.5"]) == 2
     assert scripts.calls["train.py"] == 0
+
+
+def test_runs_saved_with_the_loss_flags_and_an_older_row_wording_are_reused(synthetic_sysu, tmp_path, monkeypatch):
+    scripts = StandInScripts()
+    monkeypatch.setattr(run_ablation.Ablation, "_succeeds", staticmethod(scripts))
+    root = tmp_path / "ablation"
+    command = ["sysu", synthetic_sysu, "--rows", "9", "--seeds", "1,", "--output_root", str(root), *TINY]
+    assert run_ablation.main(command) == 0
+    # Make the run what the code before loss.terms left: config.yaml and eval_results.json with the loss
+    # flags of row 9 on the demo preset, and row_preset.yaml with the row's sections as then written.
+    with open(os.path.join(REPO_ROOT, "tests", "fixtures", "legacy_run_config.yaml"), encoding="utf-8") as handle:
+        flags = yaml.safe_load(handle)["loss"]
+    run = root / "row09" / "seed1"
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    (run / "config.yaml").write_text(yaml.safe_dump({**saved, "loss": flags}, sort_keys=False))
+    for feature in ("v", "z"):
+        results_path = run / f"eval_{feature}" / "eval_results.json"
+        results = json.loads(results_path.read_text())
+        results["config"]["loss"] = flags
+        results_path.write_text(json.dumps(results))
+    preset = yaml.safe_load((run / "row_preset.yaml").read_text())
+    preset["loss"] = {"cib": True, "vsd": False, "vcd": False, "vml": False}
+    (run / "row_preset.yaml").write_text(yaml.safe_dump(preset, sort_keys=False))
+
+    scripts.calls = {"train.py": 0, "eval.py": 0}
+    assert run_ablation.main(command) == 0
+    assert scripts.calls == {"train.py": 0, "eval.py": 0}
+    assert "cib: 2.0" in (run / "row_preset.yaml").read_text()  # today's wording of the same row
+    # Another objective is still another training: refused, the folder left as it is.
+    config_before = (run / "config.yaml").read_text()
+    assert run_ablation.main([*command, "--loss.terms", "{cls, metric, cib: 0.5}"]) == 2
+    assert scripts.calls["train.py"] == 0 and (run / "config.yaml").read_text() == config_before
 
 
 def test_a_row_that_does_not_resolve_fails_alone(synthetic_sysu, tmp_path, monkeypatch, capsys):

@@ -136,8 +136,7 @@ def test_bench_finite_check_times_each_check_in_every_round(capsys):
     times = bench.main(["--config_path", "", "--height", "32", "--width", "16", "--batch_ids", "2", "--per_modality", "1",
                         "--rounds", "2", "--warmup", "0", "--num_classes", "10", "--backbone.depth", "18",
                         "--checks", "ms.amp.all_finite", "AllFinite", "--model.branches", "[shared]",
-                        "--model.shared_bottleneck", "none", "--loss.vsd", "false", "--loss.vcd", "false",
-                        "--loss.vml", "false"])
+                        "--model.shared_bottleneck", "none", "--loss.terms", "{cls, metric}"])
     assert list(times) == ["ms.amp.all_finite", "AllFinite"]
     assert all(len(series) == 2 and min(series) > 0 for series in times.values())
     out = capsys.readouterr().out

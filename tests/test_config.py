@@ -129,3 +129,35 @@ def test_resolved_config_round_trips_through_save(tmp_path):
     config.save(str(saved))
     reloaded = load_config(["--config_path", str(saved)])
     assert reloaded.to_dict() | {"config_path": ""} == config.to_dict() | {"config_path": ""}
+
+
+def test_a_mapping_keeps_its_order_is_replaced_whole_and_unweighted_names_inherit(tmp_path):
+    (tmp_path / "parent.yaml").write_text("loss:\n  terms: {cls: 1.0, metric: 0.5, dml: 3}\n")
+    (tmp_path / "child.yaml").write_text("base: parent.yaml\nloss:\n  terms: {dml, cls, vsd: 4}\n")
+    child = str(tmp_path / "child.yaml")
+    # The child's names in its order, the parent's weights for those without one, integers as floats.
+    assert list(load_config(["--config_path", child]).loss.terms.items()) == [("dml", 3.0), ("cls", 1.0), ("vsd", 4.0)]
+    overridden = load_config(["--config_path", child, "--loss.terms", "{vsd, metric: 0.25}"])
+    assert list(overridden.loss.terms.items()) == [("vsd", 4.0), ("metric", 0.25)]
+    defaults = load_config([]).loss.terms
+    assert list(load_config(["--loss.terms", "{vml, cls}"]).loss.terms.items()) == [("vml", defaults["vml"]),
+                                                                                    ("cls", defaults["cls"])]
+    saved = tmp_path / "run" / "config.yaml"
+    overridden.save(str(saved))
+    assert list(load_config(["--config_path", str(saved)]).loss.terms.items()) == [("vsd", 4.0), ("metric", 0.25)]
+
+
+def test_bad_mappings_name_the_problem():
+    with pytest.raises(ConfigError, match=r"'loss\.terms' must be a mapping such as \"\{cls: 1\.0, metric: 1\.0\}\""):
+        load_config(["--loss.terms", "[cls, metric]"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' must be a non-empty mapping, got \{\}"):
+        load_config(["--loss.terms", "{}"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' must be a number, got 'heavy'"):
+        load_config(["--loss.terms", "{cls: heavy}"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' gives cib no value and inherits none .*cib: VALUE"):
+        load_config(["--loss.terms", "{cls, cib}"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' names 'vsx', which is not registered; registered: "
+                                          r"cls, metric, dml, vsd, vcd, vml, cib$"):
+        load_config(["--loss.terms", "{cls, vsx: 1.0}"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' value of 'dml' must be at least 0\.0; got -8\.0"):
+        load_config(["--loss.terms", "{cls, dml: -8}"])

@@ -1,12 +1,12 @@
 """The conventional IB baseline (Table 3 rows 7-9): negative pairs, critic size, trained heads,
-its options (loss.cib_weight, loss.cib_observation_grad) and how a resumed run treats them."""
+its weight (its entry in loss.terms) and option (loss.cib_observation_grad), and how a resumed run
+treats them. Runs saved with the loss flags: tests/test_legacy_loss_config.py."""
 
 import os
 
 import mindspore as ms
 import numpy as np
 import pytest
-import yaml
 from mindspore import Tensor, nn
 
 from src.config import REPO_ROOT, ConfigError, load_config
@@ -120,20 +120,23 @@ def test_row06_without_cib_trains_the_observation_heads(pynative_mode):
         assert _largest(gradients, f"{branch}_branch.classifier.weight") > 0
 
 
-# loss.cib_observation_grad and loss.cib_weight, on the term alone at tiny sizes.
+# loss.cib_observation_grad and the term's weight, on the term alone at tiny sizes.
 STREAMS = SHARED_STREAMS  # one critic on the pair pooled: the term's most involved input, and the cheapest test
 V_DIM, Z_DIM, HIDDEN = 5, 3, 8
 TERM_LABELS = np.array([0, 0, 1, 1], np.int32)
 
 
+CONVENTIONAL_IB = ("--loss.terms", "{cls, metric, cib: 2.0}", "--loss.cls_on", "[z]", "--loss.metric_on", "[z]")
+
+
 def _cib_config(*options):
-    return load_config(["--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml", "false",
-                        "--loss.cib_critic_hidden", str(HIDDEN), *options])
+    return load_config([*CONVENTIONAL_IB, "--loss.cib_critic_hidden", str(HIDDEN), *options])
 
 
 def _term(cfg, like=None):
     """The CIB term of ``cfg`` for the shared branch with a bottleneck; ``like``: a term whose critic it copies."""
-    term = ConventionalIBTerm.from_config(cfg, StreamLayout(STREAMS, STREAMS, CLASSES, V_DIM, Z_DIM))
+    term = ConventionalIBTerm.from_config(cfg, StreamLayout(STREAMS, STREAMS, CLASSES, V_DIM, Z_DIM),
+                                          cfg.loss.terms["cib"])
     if like is not None:
         for parameter, source in zip(term.trainable_params(), like.trainable_params()):
             parameter.set_data(source.data.copy())
@@ -184,65 +187,41 @@ def test_cutting_the_observation_leaves_z_and_the_critics_gradients_unchanged(py
         np.testing.assert_allclose(cut_gradient, kept_gradient, rtol=1e-5, atol=1e-7)
 
 
-def test_cib_weight_weighs_the_term_and_beta_does_not(pynative_mode):
-    defaults = _term(_cib_config())
-    assert defaults.weight == 2.0 == load_config([]).loss.beta  # the defaults keep the weight beta gave it
-    first = _term(_cib_config("--loss.cib_weight", "0.5", "--loss.beta", "3.0"), like=defaults)
-    second = _term(_cib_config("--loss.cib_weight", "1.5", "--loss.beta", "0.25"), like=defaults)
-    same_weight = _term(_cib_config("--loss.beta", "7.0"), like=defaults)
-    assert (first.weight, second.weight, same_weight.weight) == (0.5, 1.5, 2.0)
+def test_the_weight_in_loss_terms_weighs_the_term(pynative_mode):
+    rows_weight = _term(_cib_config())
+    assert rows_weight.weight == 2.0  # the paper's beta, as the rows give it
+    first = _term(_cib_config("--loss.terms", "{cls, metric, cib: 0.5}"), like=rows_weight)
+    second = _term(_cib_config("--loss.terms", "{cib: 1.5, cls: 1.0}"), like=rows_weight)
+    assert (first.weight, second.weight) == (0.5, 1.5)
     outputs, labels = _streams(*_term_inputs(seed=1)), Tensor(TERM_LABELS)
     totals = []
-    for term in (defaults, first, second, same_weight):
+    for term in (rows_weight, first, second):
         total, (value,) = TrainObjective([term])(outputs, labels)
         totals.append(float(total.asnumpy()))
         assert float(value.asnumpy()) != 0
     assert totals[1] == pytest.approx(0.25 * totals[0], rel=1e-6)
     assert totals[2] == pytest.approx(0.75 * totals[0], rel=1e-6)
-    assert totals[3] == pytest.approx(totals[0], rel=1e-6)
 
 
 def test_cib_options_are_checked():
-    with pytest.raises(ConfigError, match=r"loss\.cib_weight.*at least 0"):
-        load_config(["--loss.cib_weight", "-1"])
+    with pytest.raises(ConfigError, match=r"'loss\.terms' value of 'cib' must be at least 0"):
+        load_config(["--loss.terms", "{cls, cib: -1}"])
     with pytest.raises(ConfigError, match=r"loss\.cib_observation_grad.*boolean"):
         load_config(["--loss.cib_observation_grad", "maybe"])
     assert load_config(["--loss.cib_observation_grad", "false"]).loss.cib_observation_grad is False
 
 
-def _saved_run(folder, *options, drop=()):
-    """A run folder whose config.yaml lacks the loss keys in ``drop`` (saved before they existed)."""
+def _saved_run(folder, *options):
+    """A run folder as training leaves it: its config.yaml and a state pointer (contents unread here)."""
     load_config(["--output_dir", str(folder), *options]).save(str(folder / "config.yaml"))
-    saved = yaml.safe_load((folder / "config.yaml").read_text())
-    for key in drop:
-        del saved["loss"][key]
-    (folder / "config.yaml").write_text(yaml.safe_dump(saved, sort_keys=False))
     (folder / "checkpoints").mkdir()
     (folder / "checkpoints" / "state.json").write_text("{}")
     return folder
 
 
-def test_the_new_keys_cannot_change_on_resume(tmp_path):
-    run = _saved_run(tmp_path / "run", "--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false",
-                     "--loss.vml", "false")
-    for key, value in (("cib_weight", "0.5"), ("cib_observation_grad", "false")):
+def test_the_weight_and_the_option_cannot_change_on_resume(tmp_path):
+    run = _saved_run(tmp_path / "run", *CONVENTIONAL_IB)
+    for key, value in (("terms", "{cls, metric, cib: 0.5}"), ("cib_observation_grad", "false")):
         cfg = load_config(resume_argv(["--resume", str(run), f"--loss.{key}", value]))
         with pytest.raises(ConfigError, match=rf"loss\.{key} \("):
             check_resume_changes(cfg, str(run))
-
-
-def test_a_run_saved_before_cib_weight_resumes_with_beta_as_its_compression_weight(tmp_path):
-    """Then loss.beta also weighed the compression: an old row-9 run with --loss.beta 0.1 keeps 0.1."""
-    options = ("--loss.cib", "true", "--loss.vsd", "false", "--loss.vcd", "false", "--loss.vml", "false",
-               "--loss.beta", "0.1")
-    run = _saved_run(tmp_path / "run", *options, drop=("cib_weight", "cib_observation_grad"))
-    cfg = load_config(resume_argv(["--resume", str(run)]))
-    assert (cfg.loss.cib_weight, cfg.loss.beta, cfg.loss.cib_observation_grad) == (0.1, 0.1, True)
-    assert check_resume_changes(cfg, str(run)) == []
-    # The older spelling (--train.resume true with the options again) must name the weight it would change.
-    cfg = load_config([*options, "--output_dir", str(run), "--train.resume", "true"])
-    with pytest.raises(ConfigError, match=r"loss\.cib_weight \(0\.1 -> 2\.0\)"):
-        check_resume_changes(cfg, str(run))
-    # Without the conventional IB the old beta weighs only VSD + VCD + VML: nothing to carry over.
-    plain = _saved_run(tmp_path / "plain", "--loss.beta", "0.1", drop=("cib_weight", "cib_observation_grad"))
-    assert load_config(resume_argv(["--resume", str(plain)])).loss.cib_weight == 2.0

@@ -1,7 +1,8 @@
-"""What the trainer says at the start about the encoders' initial weights.
+"""What the trainer says at the start about the encoders' initial weights and the objective.
 
 A paper preset without ImageNet weights must warn; loaded ImageNet weights are reported
-per encoder. Only the Trainer is built (no training step runs).
+per encoder; the objective's weighted terms are listed, with the terms of loss.terms that the
+network leaves out. Only the Trainer is built (no training step runs).
 """
 
 import os
@@ -53,3 +54,12 @@ def test_loaded_imagenet_weights_are_reported_per_encoder(pynative_mode, synthet
     assert [line.split()[4] for line in reports] == ["shared", "visible", "infrared"]
     for line in reports:
         assert f"{path}: loaded {expected_count} parameters, missing 0" in line
+
+
+def test_the_objective_and_the_terms_left_out_are_reported(pynative_mode, synthetic_sysu, tmp_path, capsys):
+    output = _trainer_output(capsys, synthetic_sysu, tmp_path / "run", "--model.branches", "[shared]",
+                             "--loss.terms", "{vcd, cls, metric: 0.5, dml, vsd, vml}")
+    reported = [line for line in output.splitlines() if "objective: " in line]
+    assert len(reported) == 1
+    assert reported[0].endswith("objective: 2 vcd + 1 cls + 0.5 metric + 2 vml; "
+                                "not applicable to this network, left out: dml, vsd")

@@ -19,6 +19,8 @@ from src.models.outputs import FEATURE, LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS
 ALL_STREAMS = SHARED_STREAMS + SPECIFIC_STREAMS
 BATCH, CLASSES, V_DIM, Z_DIM = 4, 5, 12, 6
 LABELS = np.array([0, 0, 3, 3], np.int32)
+# The conventional IB baseline of Table 3 rows 7-9 (its weights: those of the defaults, and 2 for cib).
+CONVENTIONAL_IB = {"terms": "{cls, metric, cib: 2.0}", "cls_on": "[z]", "metric_on": "[z]"}
 
 
 def _outputs(stream_names, bottleneck_streams, seed=0):
@@ -71,10 +73,11 @@ def graph_mode():
     (SHARED_STREAMS, (), {}, ("cls", "metric")),
     (SHARED_STREAMS, SHARED_STREAMS, {}, ("cls", "metric", "vcd", "vml")),
     (SPECIFIC_STREAMS, SPECIFIC_STREAMS, {"metric": "triplet"}, ("cls", "metric", "vsd")),
-    (ALL_STREAMS, ALL_STREAMS, {"vsd": False, "vcd": False, "vml": False}, ("cls", "metric", "dml")),
-    (ALL_STREAMS, ALL_STREAMS, {"cib": True, "vsd": False, "vcd": False, "vml": False, "metric": "none"},
-     ("cls", "cib")),
-    (SHARED_STREAMS, SHARED_STREAMS, {"cib": True, "vsd": False, "vcd": False, "vml": False}, ("cls", "metric", "cib")),
+    (ALL_STREAMS, ALL_STREAMS, {"terms": "{cls, metric, dml}"}, ("cls", "metric", "dml")),
+    (ALL_STREAMS, ALL_STREAMS, {"terms": "{cls, cib: 2.0}", "cls_on": "[z]"}, ("cls", "cib")),
+    (SHARED_STREAMS, SHARED_STREAMS, CONVENTIONAL_IB, ("cls", "metric", "cib")),
+    (ALL_STREAMS, (), {"terms": "{vml, metric, cls, vsd}"}, ("metric", "cls")),
+    (ALL_STREAMS, (), {"cls_on": "[z]", "metric_on": "[z]"}, ("dml",)),
 ])
 def test_active_terms_follow_the_network_and_options(streams, bottlenecks, options, expected):
     objective = _objective(streams, bottlenecks, **options)
@@ -85,7 +88,7 @@ def test_active_terms_follow_the_network_and_options(streams, bottlenecks, optio
 
 
 def test_full_objective_values_and_weights():
-    weights = {"metric_weight": 0.7, "dml_weight": 3.0, "beta": 1.5}
+    weights = {"terms": "{cls: 1.0, metric: 0.7, dml: 3.0, vsd: 1.5, vcd: 1.5, vml: 1.5}"}
     objective = _objective(label_smoothing=0.2, rll_margin=0.3, rll_alpha=1.1, rll_temperature=5.0, **weights)
     outputs = _outputs(ALL_STREAMS, ALL_STREAMS)
     labels = Tensor(LABELS)
@@ -115,9 +118,39 @@ def test_full_objective_values_and_weights():
     assert total == pytest.approx(weighted, rel=1e-5)
 
 
+def test_terms_are_summed_in_the_order_written():
+    outputs, labels = _outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)
+    default_total, default_components = _numbers(_objective()(outputs, labels))
+    reversed_objective = _objective(terms="{vml: 2.0, vcd: 2.0, vsd: 2.0, dml: 8.0, metric: 1.0, cls: 1.0}")
+    assert reversed_objective.component_names == ("vml", "vcd", "vsd", "dml", "metric", "cls")
+    assert reversed_objective.weights == (2.0, 2.0, 2.0, 8.0, 1.0, 1.0)
+    total, components = _numbers(reversed_objective(outputs, labels))
+    np.testing.assert_allclose(components, default_components[::-1], rtol=1e-6)
+    assert total == pytest.approx(default_total, rel=1e-6)
+
+
+def test_cls_on_and_metric_on_choose_the_heads_and_features():
+    outputs, labels = _outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)
+    loss = load_config([]).loss
+    ce = LabelSmoothingCrossEntropy(CLASSES, loss.label_smoothing)
+    rll = RankedListLoss(loss.rll_margin, loss.rll_alpha, loss.rll_temperature)
+    pooled_labels = Tensor(np.concatenate([LABELS, LABELS]))
+    branches = ((outputs[0], outputs[1]), (outputs[2], outputs[3]))
+    for on, heads, fields in (("[v]", (LOGITS,), (FEATURE,)), ("[z]", (Z_LOGITS,), (Z,)),
+                              ("[z, v]", (LOGITS, Z_LOGITS), (FEATURE, Z))):
+        objective = _objective(terms="{cls: 1.0, metric: 0.5}", cls_on=on, metric_on=on)
+        total, (cls, metric) = _numbers(objective(outputs, labels))
+        expected_cls = sum(float(ce(stream[head], labels).asnumpy()) for stream in outputs for head in heads)
+        expected_metric = sum(float(rll(ops.concat((first[field], second[field])), pooled_labels).asnumpy())
+                              for first, second in branches for field in fields)
+        assert cls == pytest.approx(expected_cls, abs=1e-5), on
+        assert metric == pytest.approx(expected_metric, abs=1e-5), on
+        assert total == pytest.approx(expected_cls + 0.5 * expected_metric, rel=1e-5), on
+
+
 def test_cib_supervises_z_only_and_adds_its_weight_times_the_estimates():
-    options = {"metric": "triplet", "triplet_margin": 0.5, "cib": True, "vsd": False, "vcd": False, "vml": False,
-               "cib_critic_hidden": 8, "cib_weight": 2.5, "beta": 0.3, "metric_weight": 0.7}
+    options = {**CONVENTIONAL_IB, "terms": "{cls: 1.0, metric: 0.7, cib: 2.5}", "metric": "triplet",
+               "triplet_margin": 0.5, "cib_critic_hidden": 8}
     objective = _objective(**options)
     assert len(_critics(objective)) == 3  # B_S (both shared streams pooled), B_V, B_I
     outputs = _outputs(ALL_STREAMS, ALL_STREAMS)
@@ -144,7 +177,7 @@ def test_cib_supervises_z_only_and_adds_its_weight_times_the_estimates():
 
 
 def test_graph_mode_matches_pynative(graph_mode):
-    for options in ({}, {"cib": True, "vsd": False, "vcd": False, "vml": False, "cib_critic_hidden": 8}):
+    for options in ({}, {**CONVENTIONAL_IB, "cib_critic_hidden": 8}):
         outputs = _outputs(ALL_STREAMS, ALL_STREAMS, seed=3)
         objective = _objective(**options)
         graph_total, graph_components = _numbers(objective(outputs, Tensor(LABELS)))
@@ -168,8 +201,7 @@ class _TotalOf(nn.Cell):
 
 
 def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
-    options = {"cib": True, "vsd": False, "vcd": False, "vml": False, "metric": "none", "dml_weight": 0.0,
-               "cib_critic_hidden": 8}
+    options = {"terms": "{cls, cib: 2.0}", "cls_on": "[z]", "cib_critic_hidden": 8}
     objective = _objective(**options)
     outputs = _outputs(ALL_STREAMS, ALL_STREAMS, seed=5)
     feature, z = outputs[0][FEATURE], outputs[0][Z]
@@ -204,12 +236,14 @@ def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
 
 
 def test_conflicting_or_bad_options_raise():
-    with pytest.raises(ValueError, match="loss.vsd"):
-        _objective(cib=True)
+    with pytest.raises(ValueError, match="'loss.terms' names 'vsx', which is not registered; registered: cls, metric"):
+        _objective(terms="{cls, vsx: 1.0}")
     with pytest.raises(ValueError, match="needs a bottleneck on every branch"):
-        _objective(ALL_STREAMS, (), cib=True, vsd=False, vcd=False, vml=False)
+        _objective(ALL_STREAMS, (), **CONVENTIONAL_IB)
     with pytest.raises(ValueError, match="needs a bottleneck on every branch"):
-        _objective(ALL_STREAMS, SHARED_STREAMS, cib=True, vsd=False, vcd=False, vml=False)
+        _objective(ALL_STREAMS, SHARED_STREAMS, **CONVENTIONAL_IB)
+    with pytest.raises(ValueError, match="none of the loss terms vsd, vml applies"):
+        _objective(ALL_STREAMS, (), terms="{vsd, vml}")
     with pytest.raises(ValueError, match="metric"):
         _objective(metric="contrastive")
     with pytest.raises(ValueError, match="a branch has both"):
@@ -221,7 +255,7 @@ def test_conflicting_or_bad_options_raise():
 
 
 def test_build_objective_maps_the_loss_section():
-    cfg = load_config(["--loss.beta", "3.0", "--loss.metric", "triplet", "--loss.vml", "false"])
+    cfg = load_config(["--loss.terms", "{cls, metric, dml, vsd: 3.0, vcd: 3.0}", "--loss.metric", "triplet"])
     objective = build_objective(cfg, _network(), CLASSES)
     assert objective.component_names == ("cls", "metric", "dml", "vsd", "vcd")
     total, components = _numbers(objective(_outputs(ALL_STREAMS, ALL_STREAMS), Tensor(LABELS)))

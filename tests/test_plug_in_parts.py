@@ -1,7 +1,8 @@
 """Parts that plug in: a backbone and a loss term defined here, in the test, and nowhere else.
 
-Each is registered by name, selected or picked up through the configuration, and goes through
-the same code paths as the built-in parts (Trainer, export), with no other file changed.
+Each is registered by name, selected through the configuration (``backbone.name``, ``loss.terms``),
+and goes through the same code paths as the built-in parts (Trainer, export), with no other file
+changed.
 """
 
 import json
@@ -43,16 +44,16 @@ class ToyBackbone(Backbone):
 
 
 class SquaredFeatureTerm(LossTerm):
-    """0.5 * mean(v^2) of the first stream: a term no built-in part computes."""
+    """mean(v^2) of the first stream: a term no built-in part computes."""
 
     name = "toy_square"
 
-    def __init__(self):
-        super().__init__(weight=0.5, streams=(0,))
+    def __init__(self, weight):
+        super().__init__(weight=weight, streams=(0,))
 
     @classmethod
-    def from_config(cls, cfg, layout):
-        return cls()
+    def from_config(cls, cfg, layout, weight):
+        return cls(weight)
 
     def construct(self, outputs, labels):
         feature = outputs[self.streams[0]][FEATURE]
@@ -71,6 +72,10 @@ def toy_term():
     LOSS_TERMS.register("toy_square")(SquaredFeatureTerm)
     yield "toy_square"
     LOSS_TERMS.unregister("toy_square")
+
+
+# The default terms, then the toy term with weight 0.5.
+WITH_TOY_TERM = ["--loss.terms", "{cls, metric, dml, vsd, vcd, vml, toy_square: 0.5}"]
 
 
 def toy_run_config(data_path, output_dir, *extra):
@@ -126,11 +131,8 @@ def _streams(seed):
 def test_a_toy_term_is_summed_with_its_weight_and_changes_the_gradient(toy_term):
     network = SimpleNamespace(stream_names=SHARED_STREAMS + SPECIFIC_STREAMS, bottleneck_streams=(),
                               observation_dim=6, z_dim=4)
-    cfg = load_config([])
-    with_toy = build_objective(cfg, network, 5)
-    LOSS_TERMS.unregister(toy_term)
-    without_toy = build_objective(cfg, network, 5)
-    LOSS_TERMS.register(toy_term)(SquaredFeatureTerm)
+    with_toy = build_objective(load_config(WITH_TOY_TERM), network, 5)
+    without_toy = build_objective(load_config([]), network, 5)
     assert with_toy.component_names == without_toy.component_names + ("toy_square",)
 
     streams = _streams(0)
@@ -152,8 +154,18 @@ def test_a_toy_term_is_summed_with_its_weight_and_changes_the_gradient(toy_term)
     np.testing.assert_allclose(difference, feature.asnumpy() / feature.size, rtol=1e-4, atol=1e-7)
 
 
+def test_a_toy_term_is_a_config_choice_while_registered():
+    with pytest.raises(ConfigError, match="'loss.terms' names 'toy_square', which is not registered; registered: cls"):
+        load_config(WITH_TOY_TERM)
+    LOSS_TERMS.register("toy_square")(SquaredFeatureTerm)
+    try:
+        assert load_config(WITH_TOY_TERM).loss.terms["toy_square"] == 0.5
+    finally:
+        LOSS_TERMS.unregister("toy_square")
+
+
 def test_a_toy_term_appears_in_the_training_log(synthetic_sysu, tmp_path, toy_backbone, toy_term):
-    cfg = toy_run_config(synthetic_sysu, tmp_path / "run")
+    cfg = toy_run_config(synthetic_sysu, tmp_path / "run", *WITH_TOY_TERM)
     trainer = Trainer(cfg)
     assert trainer.objective.component_names[-1] == "toy_square"
     trainer.run()

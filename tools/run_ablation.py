@@ -38,13 +38,14 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import yaml  # noqa: E402
 
-from src.config import REPO_ROOT, ConfigError, load_config  # noqa: E402
+from src.config import REPO_ROOT, ConfigError, load_config, with_current_options  # noqa: E402
 from src.datasets.dataset import DATASETS  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
@@ -162,8 +163,9 @@ def has_z(cfg):
 
 
 def training_settings(cfg):
-    """The part of a resolved configuration that decides what a training produces."""
-    settings = {key: value for key, value in cfg.items() if key not in EVALUATION_SECTIONS}
+    """The part of a resolved configuration that decides what a training produces (not the
+    file it was read from: a rewritten row that resolves to the same settings trains the same)."""
+    settings = {key: value for key, value in cfg.items() if key not in EVALUATION_SECTIONS + ("config_path",)}
     settings["train"] = {key: value for key, value in settings.get("train", {}).items() if key != "resume"}
     return settings
 
@@ -187,6 +189,11 @@ def read_text(path):
 
 def read_yaml(path):
     return yaml.safe_load(read_text(path)) or {}
+
+
+def read_saved_config(path):
+    """A configuration a run saved, with options retired since read as they meant then."""
+    return with_current_options(read_yaml(path), path)
 
 
 def read_json(path):
@@ -228,10 +235,13 @@ class Ablation:
                                                                                f"seed{seed}")) for seed in seeds]})
         self.runs = [run for row in self.rows for run in row["runs"]]
 
-    def training_arguments(self, run):
+    def training_arguments(self, run, preset_path=None):
+        """train.py's arguments for ``run``, its row preset read from ``preset_path`` (default: the
+        run folder's row_preset.yaml)."""
         # train.py refuses --train.resume in a folder without a saved state.
         resume = ["--train.resume", "true"] if os.path.isfile(os.path.join(run.folder, SAVED_STATE)) else []
-        return ["--config_path", os.path.join(run.folder, "row_preset.yaml"), "--data.dataset", self.dataset,
+        preset_path = preset_path or os.path.join(run.folder, "row_preset.yaml")
+        return ["--config_path", preset_path, "--data.dataset", self.dataset,
                 "--data.data_path", self.data_path, "--data.cache_dir", os.path.join(self.output_root, "cache"),
                 "--seed", str(run.seed), "--output_dir", run.folder, *resume, *self.overrides]
 
@@ -253,36 +263,43 @@ class Ablation:
                 f"written by tools/run_ablation.py\n"
                 + yaml.safe_dump({"base": self.preset, **row["sections"]}, sort_keys=False))
 
+    def resolved_training(self, run, text):
+        """The training configuration (a dict) of ``run`` with the row preset ``text``, read from a
+        temporary copy so that the run's folder is not touched."""
+        with tempfile.TemporaryDirectory() as folder:
+            preset_path = os.path.join(folder, "row_preset.yaml")
+            with open(preset_path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            return load_config(self.training_arguments(run, preset_path)).to_dict()
+
     def check_earlier_runs(self):
-        """Write each run's row_preset.yaml and resolve its training configuration; a row whose
+        """Resolve each run's training configuration and write its row_preset.yaml; a row whose
         sections do not resolve fails alone. Returns the earlier trainings (finished or not)
-        made with other settings, whose folders are left untouched."""
+        made with other settings, whose folders are left untouched. An earlier training with the
+        same settings is reused whatever its row_preset.yaml said (a row reworded, a run saved
+        with options retired since)."""
         conflicts = []
         for row in self.rows:
             text = self.row_preset(row)
             for run in row["runs"]:
                 preset_path = os.path.join(run.folder, "row_preset.yaml")
-                trained_before = os.path.isfile(os.path.join(run.folder, "config.yaml"))
-                if os.path.isfile(preset_path) and read_text(preset_path) != text:
-                    if trained_before:
-                        conflicts.append(f"{run.folder} was trained from another preset or row definition "
-                                         f"(its row_preset.yaml)")
-                        continue
+                saved_path = os.path.join(run.folder, "config.yaml")
+                try:
+                    run.settings = self.resolved_training(run, text)
+                except ConfigError as error:
+                    run.failure = f"configuration: {error}"
+                    run.log = preset_path
+                else:
+                    row["has_z"] = has_z(run.settings)
+                    if os.path.isfile(saved_path):
+                        changes = differing_keys(training_settings(read_saved_config(saved_path)),
+                                                 training_settings(run.settings))
+                        if changes:
+                            conflicts.append(f"{run.folder} was trained with other settings: {'; '.join(changes[:5])}")
+                            continue
                 os.makedirs(run.folder, exist_ok=True)
                 with open(preset_path, "w", encoding="utf-8") as handle:
                     handle.write(text)
-                try:
-                    run.settings = load_config(self.training_arguments(run)).to_dict()
-                except ConfigError as error:
-                    run.failure = f"configuration: {error}"
-                    run.log = os.path.join(run.folder, "row_preset.yaml")
-                    continue
-                row["has_z"] = has_z(run.settings)
-                if trained_before:
-                    saved = read_yaml(os.path.join(run.folder, "config.yaml"))
-                    changes = differing_keys(training_settings(saved), training_settings(run.settings))
-                    if changes:
-                        conflicts.append(f"{run.folder} was trained with other settings: {'; '.join(changes[:5])}")
             row.setdefault("has_z", False)
         return conflicts
 
@@ -321,7 +338,7 @@ class Ablation:
             return
         if not trained_now and os.path.isfile(results_path):
             saved = read_json(results_path)
-            if saved.get("config") == expected:
+            if with_current_options(saved.get("config", {}), results_path) == expected:
                 run.results[feature] = mean_figures(saved)
                 log(f"{prefix}: evaluation {feature} reused")
                 return

@@ -4,15 +4,14 @@
 last saved state in ``RUN/checkpoints``. Only options that cannot change the result of the
 training done so far may differ from the saved config (``RESUMABLE_KEYS``); anything else
 (the model, the objective, the data, the schedule) is refused, naming the keys. A key
-added to the defaults after a run was saved takes its default, except where the run's
-config meant something else then (``legacy_options``).
+added to the defaults after a run was saved takes its default; options that no longer exist
+are read as they meant when the run was saved (``src.retired_options``: the loss flags
+become the ``loss.terms`` of the same objective).
 """
 
 import os
 
-import yaml
-
-from src.config import ConfigError, load_config
+from src.config import ConfigError, flatten, load_config
 from src.errors import MissingInputError
 
 RUN_CONFIG = "config.yaml"
@@ -26,24 +25,6 @@ RESUMABLE_KEYS = (
 )
 # Keys that name the run rather than describe it.
 _IGNORED_KEYS = ("config_path", "output_dir", "train.resume")
-
-
-def legacy_options(run_dir):
-    """``--key value`` options that keep an older ``RUN/config.yaml`` meaning what it meant.
-
-    Before ``loss.cib_weight`` existed, ``loss.beta`` also weighed the conventional IB's
-    compression term: a saved config with ``loss.cib`` true but no ``loss.cib_weight`` was
-    trained with cib_weight = beta, not with the new key's default.
-    """
-    try:
-        with open(os.path.join(run_dir, RUN_CONFIG), encoding="utf-8") as handle:
-            saved = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError):
-        return []  # load_config reports the file itself
-    loss = saved.get("loss") if isinstance(saved, dict) else None
-    if isinstance(loss, dict) and loss.get("cib") is True and "cib_weight" not in loss and "beta" in loss:
-        return ["--loss.cib_weight", str(loss["beta"])]
-    return []
 
 
 def resume_argv(argv):
@@ -63,8 +44,8 @@ def resume_argv(argv):
                 raise ConfigError("option '--resume' needs a value: the run folder to continue")
             run_dir = os.path.abspath(run_dir)
             require_resumable(run_dir)
-            return (["--config_path", os.path.join(run_dir, RUN_CONFIG)] + legacy_options(run_dir)
-                    + argv[:index] + rest + ["--output_dir", run_dir, "--train.resume", "true"])
+            return (["--config_path", os.path.join(run_dir, RUN_CONFIG)] + argv[:index] + rest
+                    + ["--output_dir", run_dir, "--train.resume", "true"])
     return argv
 
 
@@ -78,14 +59,9 @@ def require_resumable(run_dir):
                                     f"start a new run instead")
 
 
-def _flat(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+def _as_compared(value):
+    """A mapping's (name, value) pairs in order (``loss.terms``: its order is the summation order), else ``value``."""
+    return list(value.items()) if isinstance(value, dict) else value
 
 
 def check_resume_changes(cfg, run_dir):
@@ -93,11 +69,10 @@ def check_resume_changes(cfg, run_dir):
 
     Raises ConfigError naming every other key that differs.
     """
-    saved = _flat(load_config(["--config_path", os.path.join(run_dir, RUN_CONFIG)]
-                              + legacy_options(run_dir)).to_dict())
-    current = _flat(cfg.to_dict())
+    saved = flatten(load_config(["--config_path", os.path.join(run_dir, RUN_CONFIG)]).to_dict())
+    current = flatten(cfg.to_dict())
     changes = [(key, saved.get(key), current[key]) for key in current
-               if key not in _IGNORED_KEYS and saved.get(key) != current[key]]
+               if key not in _IGNORED_KEYS and _as_compared(saved.get(key)) != _as_compared(current[key])]
     refused = [change for change in changes if change[0] not in RESUMABLE_KEYS]
     if refused:
         listed = ", ".join(f"{key} ({old!r} -> {new!r})" for key, old, new in refused)

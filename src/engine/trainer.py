@@ -137,6 +137,7 @@ class Trainer:
         self._last_step = None  # (loss, components) Tensors of the last step
         self.summary = {}
         self._report_initialisation()
+        self._report_objective()
 
     def _hooks(self, extra):
         """The built-in hooks around ``extra``, in the order they are called (the class docstring)."""
@@ -174,6 +175,14 @@ class Trainer:
             return []
         require_resumable(os.path.abspath(self.output_dir))
         return check_resume_changes(self.cfg, os.path.abspath(self.output_dir))
+
+    def _report_objective(self):
+        """Log the weighted terms the objective sums, and those of loss.terms this network leaves out."""
+        objective = self.objective
+        summed = " + ".join(f"{weight:g} {name}" for name, weight in zip(objective.component_names, objective.weights))
+        left_out = [name for name in self.cfg.loss.terms if name not in objective.component_names]
+        self.logger.info(f"objective: {summed}" + (f"; not applicable to this network, left out: {', '.join(left_out)}"
+                                                   if left_out else ""))
 
     def _report_initialisation(self):
         """Log where the encoders' weights come from; warn when a paper preset starts from scratch."""

@@ -1,23 +1,27 @@
-"""The training objective, Eq. 16 and 17 of the paper (README, Differences from the paper).
+"""The training objective: the weighted sum of the loss terms ``loss.terms`` names.
 
-    L_train = L_cls + metric_weight * L_metric + alpha * L_DML + beta * (L_VSD + L_VCD + L_VML)
+``loss.terms`` is an ordered mapping term name -> weight; the terms are summed in the order
+written. The default is the paper's Eq. 16 and 17 (README, Differences from the paper):
 
-or, for the conventional IB baseline (``cib``, Table 3 rows 7-9),
+    L_train = L_cls + L_metric + alpha * L_DML + beta * (L_VSD + L_VCD + L_VML),
+    loss.terms: {cls: 1.0, metric: 1.0, dml: 8.0, vsd: 2.0, vcd: 2.0, vml: 2.0}   (alpha 8, beta 2)
 
-    L_train = L_cls(z) + metric_weight * L_metric(z) + cib_weight * I_JS(v; z)
+and the conventional IB baseline (Table 3 rows 7-9) is
 
-where the cross-entropy on z is the I(z; y) term of that baseline and cib_weight
-(``loss.cib_weight``, default 2.0 like beta) is its own key: beta does not weigh it.
-Conventional IB "does not explicitly enforce any constraints to the observation" (Table 3's
-footnote), so with ``cib`` v gets no re-id loss: no cross-entropy on the observation head,
-no metric loss on v, no DML. The network keeps its BN neck and observation classifier (the
-neck gives the v test feature, the classifier keeps one checkpoint layout for every row);
-the classifier simply receives no gradient. Which terms exist follows the network:
-per-stream terms only where the stream has a bottleneck, DML only with both branches.
+    L_train = L_cls(z) + L_metric(z) + 2 * I_JS(v; z),
+    loss.terms: {cls: 1.0, metric: 1.0, cib: 2.0}, loss.cls_on: [z], loss.metric_on: [z]
 
-Each term is one file in ``src/losses/terms/`` (``src.losses.term`` states the contract), which
-also records the choices this project made where the paper is silent. ``components`` report
-each term unweighted, in the order of ``component_names``.
+where the cross-entropy on z is the I(z; y) term of that baseline. Conventional IB "does not
+explicitly enforce any constraints to the observation" (Table 3's footnote), so there v gets no
+re-id loss: no cross-entropy on the observation head, no metric loss on v, no DML. The network
+keeps its BN neck and observation classifier (the neck gives the v test feature, the classifier
+keeps one checkpoint layout for every row); the classifier simply receives no gradient.
+
+A term that does not apply to the network (``LossTerm.applies``: per-stream terms need the
+streams, and z where they read it; DML needs both branches) is left out, so one list serves
+every network of Table 3. Each term is one file in ``src/losses/terms/`` (``src.losses.term``
+states the contract), which also records the choices this project made where the paper is
+silent. ``components`` report each term unweighted, in the order of ``component_names``.
 """
 
 from mindspore import nn
@@ -66,12 +70,21 @@ class TrainObjective(nn.Cell):
 
 
 def build_objective(cfg, network, num_classes):
-    """The ``TrainObjective`` for ``network`` under the resolved configuration: every registered
-    loss term, in registration order, built from the ``loss`` section where it applies.
+    """The ``TrainObjective`` for ``network`` under the resolved configuration: the terms of
+    ``loss.terms`` that apply to the network, in its order and with its weights, each built from
+    the ``loss`` section.
 
     The network supplies ``stream_names``, ``bottleneck_streams``, ``observation_dim`` and ``z_dim``.
     """
     layout = StreamLayout(network.stream_names, network.bottleneck_streams, num_classes,
                           network.observation_dim, network.z_dim)
-    terms = [LOSS_TERMS.get(name).from_config(cfg, layout) for name in LOSS_TERMS.names()]
-    return TrainObjective([term for term in terms if term is not None])
+    terms = []
+    for name, weight in cfg.loss.terms.items():
+        term_class = LOSS_TERMS.get(name)
+        if term_class.applies(cfg, layout):
+            terms.append(term_class.from_config(cfg, layout, weight))
+    if not terms:
+        bottlenecks = ", ".join(layout.bottleneck_streams) or "none"
+        raise ValueError(f"none of the loss terms {', '.join(cfg.loss.terms)} applies to a network with streams "
+                         f"{', '.join(layout.names)} (bottlenecks on: {bottlenecks})")
+    return TrainObjective(terms)

@@ -1,20 +1,20 @@
 """The loss-term contract and the registry of terms.
 
-The training objective (``src.losses.objective``) is a weighted sum of terms. A term is a
-cell with a ``name`` (its component in the training log), a ``weight`` (its factor in the
-total) and ``streams`` (the indices of the network outputs it reads); ``construct(outputs,
-labels)`` returns its unweighted value. A new term is one file: a ``LossTerm`` subclass
-registered with ``@LOSS_TERMS.register(name)``, whose ``from_config`` reads its own keys of
-the ``loss`` section (added to ``default_config.yaml``) and returns None where the term does
-not apply to the network. Terms are summed in registration order: the built-in ones in the
-order ``src/losses/terms/__init__.py`` imports them, a new one after them.
+The training objective (``src.losses.objective``) is the weighted sum of the terms that
+``loss.terms`` names, in the order it names them, with the weights it gives. A term is a cell
+with a ``name`` (its component in the training log), a ``weight`` (its factor in the total) and
+``streams`` (the indices of the network outputs it reads); ``construct(outputs, labels)``
+returns its unweighted value. A new term is one file: a ``LossTerm`` subclass registered with
+``@LOSS_TERMS.register(name)``, whose ``applies`` says whether the network has what it reads
+and whose ``from_config`` reads its own options from the ``loss`` section (added to
+``default_config.yaml``); ``loss.terms`` accepts exactly the registered names.
 """
 
 from mindspore import nn
 
 from src.registry import Registry
 
-LOSS_TERMS = Registry("loss term")
+LOSS_TERMS = Registry("loss term", config_keys=("loss.terms",))
 
 
 class LossTerm(nn.Cell):
@@ -33,7 +33,16 @@ class LossTerm(nn.Cell):
         self.streams = tuple(streams)
 
     @classmethod
-    def from_config(cls, cfg, layout):
-        """The term for a network with streams ``layout`` (``StreamLayout``) under the resolved
-        configuration ``cfg``, or None where it does not apply."""
+    def applies(cls, cfg, layout):
+        """Whether a network with streams ``layout`` (``StreamLayout``) has what the term reads under
+        the resolved configuration ``cfg``. A term named in ``loss.terms`` that does not apply is
+        left out of the objective (VSD on a network without specific bottlenecks), so that one
+        term list serves every network; a network the term cannot serve at all is an error its
+        ``from_config`` raises."""
+        return True
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
+        """The term, weighed by ``weight`` (its value in ``loss.terms``), for a network with streams
+        ``layout`` (``StreamLayout``) to which it applies, under the resolved configuration ``cfg``."""
         raise NotImplementedError(f"{cls.__name__} does not define from_config")

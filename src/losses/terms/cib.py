@@ -1,14 +1,12 @@
-"""Conventional IB baseline (Table 3 rows 7-9): cib_weight * I_JS(v; z), one critic per bottleneck.
+"""Conventional IB baseline (Table 3 rows 7-9): the compression term I_JS(v; z), one critic per bottleneck.
 
-With ``loss.cib`` the objective is L_cls(z) + metric_weight * L_metric(z) + cib_weight * I_JS(v; z),
-where the cross-entropy on z is the I(z; y) term of that baseline (the other terms leave v
-unsupervised then). It replaces VSD/VCD/VML: asking for both is an error rather than a silent
-choice. It trains every branch as a conventional IB, so every branch needs a bottleneck. The
+The baseline's objective, ``loss.terms: {cls, metric, cib: 2.0}`` with ``loss.cls_on: [z]`` and
+``loss.metric_on: [z]``, is L_cls(z) + L_metric(z) + 2 * I_JS(v; z), where the cross-entropy on z
+is the I(z; y) term of that baseline and v gets no re-id loss. The weight (the paper's beta, 2)
+is this term's entry in ``loss.terms``. It trains every branch as a conventional IB, so every
+branch needs a bottleneck: a network without one on some branch is an error, not a skip. The
 shared branch's critic sees its two streams pooled, each specific stream has its own; negative
-pairs take z from another identity (``negative_partners`` in mutual_information.py).
-
-The compression weight is ``loss.cib_weight`` (default 2.0, the paper's beta), on its own key:
-``loss.beta`` weighs VSD + VCD + VML (Eq. 16) and does not touch this term. With
+pairs take z from another identity (``negative_partners`` in mutual_information.py). With
 ``loss.cib_observation_grad`` false v enters the critics as a constant, so the encoders are
 compressed only through z (``AdversarialMutualInformation``).
 """
@@ -25,7 +23,7 @@ from src.models.outputs import FEATURE, SHARED_STREAMS, Z
 class ConventionalIBTerm(LossTerm):
     """Args: ``groups``: per critic, the indices of the streams it sees (one, or the two of the
     shared branch pooled); ``observation_dim``, ``z_dim``: sizes of v and z; ``critic_hidden``:
-    width of the critic's two hidden layers; ``weight``: the compression weight (``loss.cib_weight``);
+    width of the critic's two hidden layers; ``weight``: the compression weight;
     ``observation_grad``: whether I_JS's gradient reaches v directly (false: v is a constant
     where it enters the critics, so only z carries the compression back to the encoder)."""
 
@@ -40,20 +38,16 @@ class ConventionalIBTerm(LossTerm):
             for _ in self.groups])
 
     @classmethod
-    def from_config(cls, cfg, layout):
+    def from_config(cls, cfg, layout, weight):
         loss = cfg.loss
-        if not loss.cib:
-            return None
-        if loss.vsd or loss.vcd or loss.vml:
-            raise ValueError("loss.cib (conventional IB) replaces VSD, VCD and VML: set loss.vsd, "
-                             "loss.vcd and loss.vml to false to use it")
         if set(layout.bottleneck_streams) != set(layout.names):
-            raise ValueError("loss.cib needs a bottleneck on every branch it trains (model.shared_bottleneck "
-                             "and model.specific_bottleneck other than none for the branches in model.branches)")
+            raise ValueError("the cib term (conventional IB) needs a bottleneck on every branch it trains "
+                             "(model.shared_bottleneck and model.specific_bottleneck other than none for the "
+                             "branches in model.branches)")
         groups = ()
         for pair in layout.branch_pairs:
             groups += (pair,) if layout.names[pair[0]] in SHARED_STREAMS else ((pair[0],), (pair[1],))
-        return cls(groups, layout.observation_dim, layout.z_dim, loss.cib_critic_hidden, loss.cib_weight,
+        return cls(groups, layout.observation_dim, layout.z_dim, loss.cib_critic_hidden, weight,
                    loss.cib_observation_grad)
 
     def construct(self, outputs, labels):

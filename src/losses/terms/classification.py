@@ -1,11 +1,13 @@
-"""L_cls: label-smoothing cross-entropy on every classifier head, summed.
+"""L_cls: label-smoothing cross-entropy on classifier heads, summed.
 
-The heads are the observation classifier of every stream and the representation classifier
-of every stream with a bottleneck. With ``loss.cib`` (conventional IB) the observation v gets
-no re-id loss (Table 3's footnote), so only the z heads count.
+``loss.cls_on`` names the heads: ``v``, the observation classifier of every stream; ``z``, the
+representation classifier of every stream with a bottleneck. The paper's objective trains both;
+the conventional IB baseline (Table 3 rows 7-9) only z, as v gets no re-id loss there (the
+table's footnote). Applies where it has a head to train.
 """
 
 from src.losses.cross_entropy import LabelSmoothingCrossEntropy
+from src.losses.streams import OBSERVATION, REPRESENTATION
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.outputs import LOGITS, Z_LOGITS
 
@@ -13,20 +15,31 @@ from src.models.outputs import LOGITS, Z_LOGITS
 @LOSS_TERMS.register("cls")
 class ClassificationTerm(LossTerm):
     """Args: ``observation_streams`` / ``z_streams``: indices of the streams whose observation /
-    representation head is supervised; ``num_classes``, ``label_smoothing``: of the cross-entropy."""
+    representation head is supervised; ``num_classes``, ``label_smoothing``: of the cross-entropy;
+    ``weight``: its weight in the objective."""
 
     name = "cls"
 
-    def __init__(self, observation_streams, z_streams, num_classes, label_smoothing=0.1):
-        super().__init__(1.0, sorted(set(observation_streams) | set(z_streams)))
+    def __init__(self, observation_streams, z_streams, num_classes, label_smoothing=0.1, weight=1.0):
+        super().__init__(weight, sorted(set(observation_streams) | set(z_streams)))
         self.observation_streams = tuple(observation_streams)
         self.z_streams = tuple(z_streams)
         self.classification = LabelSmoothingCrossEntropy(num_classes, label_smoothing)
 
+    @staticmethod
+    def _heads(cfg, layout):
+        """(observation stream indices, z stream indices) that ``loss.cls_on`` asks for and the network has."""
+        observation_streams = tuple(range(len(layout.names))) if OBSERVATION in cfg.loss.cls_on else ()
+        z_streams = layout.z_streams() if REPRESENTATION in cfg.loss.cls_on else ()
+        return observation_streams, z_streams
+
     @classmethod
-    def from_config(cls, cfg, layout):
-        observation_streams = () if cfg.loss.cib else tuple(range(len(layout.names)))
-        return cls(observation_streams, layout.z_streams(), layout.num_classes, cfg.loss.label_smoothing)
+    def applies(cls, cfg, layout):
+        return any(cls._heads(cfg, layout))
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
+        return cls(*cls._heads(cfg, layout), layout.num_classes, cfg.loss.label_smoothing, weight)
 
     def construct(self, outputs, labels):
         cls = 0.0

@@ -1,5 +1,5 @@
 """L_DML (alpha of Eq. 17): mutual learning, per modality, between the specific and the shared
-stream's observation heads. Needs both branches, and v supervised (not with ``loss.cib``)."""
+stream's observation heads. Applies where the network has both branches."""
 
 from src.losses.mutual_learning import DeepMutualLearning
 from src.losses.term import LOSS_TERMS, LossTerm
@@ -8,7 +8,7 @@ from src.models.outputs import LOGITS, SHARED_STREAMS, SPECIFIC_STREAMS
 
 @LOSS_TERMS.register("dml")
 class MutualLearningTerm(LossTerm):
-    """Args: ``pairs``: (specific index, shared index) per modality; ``weight``: dml_weight."""
+    """Args: ``pairs``: (specific index, shared index) per modality; ``weight``: alpha."""
 
     name = "dml"
 
@@ -18,12 +18,14 @@ class MutualLearningTerm(LossTerm):
         self.mutual_learning = DeepMutualLearning()
 
     @classmethod
-    def from_config(cls, cfg, layout):
-        if cfg.loss.cib or not layout.has_all(SHARED_STREAMS + SPECIFIC_STREAMS):
-            return None
+    def applies(cls, cfg, layout):
+        return layout.has_all(SHARED_STREAMS + SPECIFIC_STREAMS)
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
         pairs = tuple((layout.index(specific), layout.index(shared))
                       for specific, shared in zip(SPECIFIC_STREAMS, SHARED_STREAMS))
-        return cls(pairs, cfg.loss.dml_weight)
+        return cls(pairs, weight)
 
     def construct(self, outputs, labels):
         dml = 0.0

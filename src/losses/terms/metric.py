@@ -2,26 +2,27 @@
 
 Positives and negatives thus include cross-modal pairs. For the specific branch the pool is
 E_V(visible) with E_I(infrared): at test a visible and an infrared image are compared through
-exactly these two features, so they must share one metric space. Applied to the observation v
-(unless ``loss.cib``: conventional IB puts no re-id loss on v) and, where the branch has a
-bottleneck, to z (the sample); the per-branch, per-feature losses are summed.
+exactly these two features, so they must share one metric space. ``loss.metric_on`` names the
+features: ``v``, the observation, and ``z``, the sample, where the branch has a bottleneck (the
+conventional IB baseline of Table 3 rows 7-9 puts no re-id loss on v); the per-branch,
+per-feature losses are summed. Applies where it has a feature to train.
 """
 
 from src.losses.ranked_list import RankedListLoss
-from src.losses.streams import paired_labels, pooled
+from src.losses.streams import OBSERVATION, REPRESENTATION, paired_labels, pooled
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, Z
 from src.registry import fixed_choices
 
-METRICS = fixed_choices("metric loss", ("ranked_list", "triplet", "none"), config_keys=("loss.metric",))
+METRICS = fixed_choices("metric loss", ("ranked_list", "triplet"), config_keys=("loss.metric",))
 
 
 @LOSS_TERMS.register("metric")
 class MetricTerm(LossTerm):
     """Args: ``metric_loss``: a cell (features (N, D), labels (N,)) -> scalar; ``branch_pairs``:
     (visible index, infrared index) per branch; ``branch_has_z``: per branch, whether z is
-    supervised too; ``on_observation``: whether v is; ``weight``: metric_weight."""
+    supervised too; ``on_observation``: whether v is; ``weight``: its weight in the objective."""
 
     name = "metric"
 
@@ -32,19 +33,28 @@ class MetricTerm(LossTerm):
         self.branch_has_z = tuple(branch_has_z)
         self.on_observation = on_observation
 
+    @staticmethod
+    def _features(cfg, layout):
+        """(whether v is supervised, per branch whether z is), as ``loss.metric_on`` asks and the network has."""
+        on_z = REPRESENTATION in cfg.loss.metric_on
+        return OBSERVATION in cfg.loss.metric_on, tuple(on_z and layout.has_z(pair[0]) for pair in layout.branch_pairs)
+
     @classmethod
-    def from_config(cls, cfg, layout):
+    def applies(cls, cfg, layout):
+        on_observation, branch_has_z = cls._features(cfg, layout)
+        return on_observation or any(branch_has_z)
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
         loss = cfg.loss
         if loss.metric not in METRICS:
             raise ValueError(f"metric must be one of {', '.join(METRICS)}; got {loss.metric!r}")
-        if loss.metric == "none":
-            return None
         if loss.metric == "ranked_list":
             metric_loss = RankedListLoss(loss.rll_margin, loss.rll_alpha, loss.rll_temperature)
         else:
             metric_loss = BatchHardTripletLoss(loss.triplet_margin)
-        branch_has_z = tuple(layout.has_z(pair[0]) for pair in layout.branch_pairs)
-        return cls(metric_loss, layout.branch_pairs, branch_has_z, not loss.cib, loss.metric_weight)
+        on_observation, branch_has_z = cls._features(cfg, layout)
+        return cls(metric_loss, layout.branch_pairs, branch_has_z, on_observation, weight)
 
     def construct(self, outputs, labels):
         pooled_labels = paired_labels(labels)

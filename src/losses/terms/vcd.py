@@ -1,5 +1,5 @@
 """L_VCD (beta of Eq. 16): variational cross-distillation between the shared branch's visible
-and infrared streams; needs the shared bottleneck."""
+and infrared streams. Applies where the shared branch has a bottleneck."""
 
 from src.losses.distillation import VariationalCrossDistillation
 from src.losses.term import LOSS_TERMS, LossTerm
@@ -18,10 +18,12 @@ class CrossDistillationTerm(LossTerm):
         self.cross_distillation = VariationalCrossDistillation(detach_teacher)
 
     @classmethod
-    def from_config(cls, cfg, layout):
-        if not cfg.loss.vcd or not layout.all_have_z(SHARED_STREAMS):
-            return None
-        return cls(tuple(layout.index(name) for name in SHARED_STREAMS), cfg.loss.beta, cfg.loss.detach_teacher)
+    def applies(cls, cfg, layout):
+        return layout.all_have_z(SHARED_STREAMS)
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
+        return cls(tuple(layout.index(name) for name in SHARED_STREAMS), weight, cfg.loss.detach_teacher)
 
     def construct(self, outputs, labels):
         first, second = outputs[self.streams[0]], outputs[self.streams[1]]

@@ -1,5 +1,5 @@
 """L_VML (beta of Eq. 16): variational mutual learning between the representation heads of the
-shared branch's visible and infrared streams; needs the shared bottleneck."""
+shared branch's visible and infrared streams. Applies where the shared branch has a bottleneck."""
 
 from src.losses.distillation import VariationalMutualLearning
 from src.losses.term import LOSS_TERMS, LossTerm
@@ -17,10 +17,12 @@ class VariationalMutualLearningTerm(LossTerm):
         self.variational_mutual_learning = VariationalMutualLearning()
 
     @classmethod
-    def from_config(cls, cfg, layout):
-        if not cfg.loss.vml or not layout.all_have_z(SHARED_STREAMS):
-            return None
-        return cls(tuple(layout.index(name) for name in SHARED_STREAMS), cfg.loss.beta)
+    def applies(cls, cfg, layout):
+        return layout.all_have_z(SHARED_STREAMS)
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
+        return cls(tuple(layout.index(name) for name in SHARED_STREAMS), weight)
 
     def construct(self, outputs, labels):
         return self.variational_mutual_learning(outputs[self.streams[0]][Z_LOGITS], outputs[self.streams[1]][Z_LOGITS])

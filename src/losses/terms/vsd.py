@@ -1,5 +1,5 @@
 """L_VSD (beta of Eq. 16): variational self-distillation, summed over the specific streams
-that have a bottleneck."""
+that have a bottleneck. Applies where the specific branches have one."""
 
 from src.losses.distillation import VariationalSelfDistillation
 from src.losses.term import LOSS_TERMS, LossTerm
@@ -17,13 +17,17 @@ class SelfDistillationTerm(LossTerm):
         super().__init__(weight, streams)
         self.self_distillation = VariationalSelfDistillation(detach_teacher)
 
+    @staticmethod
+    def _distilled(layout):
+        return tuple(layout.index(name) for name in SPECIFIC_STREAMS if name in layout.bottleneck_streams)
+
     @classmethod
-    def from_config(cls, cfg, layout):
-        streams = tuple(layout.index(name) for name in SPECIFIC_STREAMS
-                        if name in layout.bottleneck_streams)
-        if not cfg.loss.vsd or not streams:
-            return None
-        return cls(streams, cfg.loss.beta, cfg.loss.detach_teacher)
+    def applies(cls, cfg, layout):
+        return bool(cls._distilled(layout))
+
+    @classmethod
+    def from_config(cls, cfg, layout, weight):
+        return cls(cls._distilled(layout), weight, cfg.loss.detach_teacher)
 
     def construct(self, outputs, labels):
         vsd = 0.0
