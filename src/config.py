@@ -229,20 +229,22 @@ def _parse_scalar(key, text, default):
     return text
 
 
+def _yaml_or_none(text):
+    """``text`` read as YAML, or None where it is not valid YAML."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
 def _parse_cli_value(key, text, default):
     if isinstance(default, dict):
-        try:
-            parsed = yaml.safe_load(text)
-        except yaml.YAMLError:
-            parsed = None
+        parsed = _yaml_or_none(text)
         if not isinstance(parsed, dict):
             raise ConfigError(f"'{key}' must be a mapping such as \"{{cls: 1.0, metric: 1.0}}\", got '{text}'")
         return _check_type(key, parsed, default, "on the command line")
     if isinstance(default, list):
-        try:
-            parsed = yaml.safe_load(text)
-        except yaml.YAMLError:
-            parsed = None
+        parsed = _yaml_or_none(text)
         if not isinstance(parsed, list):
             parsed = [item.strip() for item in text.strip("[]").split(",") if item.strip()]
         element_default = default[0] if default else None
