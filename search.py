@@ -26,7 +26,7 @@ import os
 import sys
 
 import src  # noqa: F401  (sets the oneDNN ISA before MindSpore loads)
-from src.config import CHOICES
+from src.registry import declared_options
 from src.datasets.folder_lists import IMAGE_EXTENSIONS
 from src.datasets.records import INFRARED, MODALITIES, VISIBLE, ImageRecord
 from src.evaluation.distances import DISTANCES
@@ -52,7 +52,7 @@ def parse_command_line(argv):
     parser.add_argument("--cache", default="", help="gallery features cache file (default inside --gallery)")
     parser.add_argument("--render", default="", help="also draw the ranked lists into this PNG")
     parser.add_argument("--batch_size", type=int, default=32, help="images per forward pass")
-    parser.add_argument("--device_target", choices=CHOICES["device_target"], default="CPU")
+    parser.add_argument("--device_target", choices=declared_options()["device_target"].choices, default="CPU")
     args = parser.parse_args(argv)
     if args.topk < 1 or args.batch_size < 1:
         parser.error("--topk and --batch_size must be positive")

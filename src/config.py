@@ -7,9 +7,12 @@ Resolution order (later wins):
    chains end at the defaults.
 3. ``--key value`` / ``--section.key value`` (or ``--key=value``) on the command line.
 
-Every value is checked against the default's type, and against ``CHOICES`` / ``RANGES``
-below; keys whose values name registered parts (``src.registry``) take their choices from the
-registry. Errors are ``ConfigError`` with a message naming the key and what is allowed.
+Every value is checked against the default's type and against its declaration
+(``src.options``), which the module that reads the option holds; a part's options are checked
+only when the part is selected. Keys whose values name registered parts (``src.registry``) take
+their choices from the registry. ``imports`` names modules of the user's own parts, imported
+before anything is checked. Errors are ``ConfigError`` with a message naming the key and what is
+allowed. Loading a configuration does not import MindSpore (``src.source_index``).
 
 A few keys hold a mapping (``MAPPINGS``, e.g. ``loss.terms``: term name -> weight), kept in the
 order written. A preset or the command line replaces such a mapping whole; a name written
@@ -20,6 +23,7 @@ longer exist is read as it meant (``src.retired_options``).
 
 import copy
 import difflib
+import importlib.util
 import os
 import re
 import sys
@@ -27,7 +31,8 @@ import sys
 import yaml
 
 from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
-from src.registry import config_choices
+from src.options import Option, Options
+from src.registry import config_choices, declared_options, owned_options
 from src.retired_options import (HOW_TO_WRITE, RETIRED_LOSS_KEYS, loss_section_from_flags, retired_loss_keys,
                                  saved_with_flags)
 from src.utils.safe_write import write_atomically
@@ -38,65 +43,10 @@ DEFAULT_CONFIG_PATH = os.path.join(REPO_ROOT, "default_config.yaml")
 # Keys whose value is a mapping, in the order written (see the module's docstring).
 MAPPINGS = ("loss.terms",)
 
-CHOICES = {
-    "device_target": ("CPU", "GPU", "Ascend"),
-    "data.epoch_definition": ("ids", "images"),
-    "model.branches": ("shared", "specific"),
-    "train.amp_level": ("O0", "O1", "O2"),
-    "export.file_format": ("MINDIR", "ONNX"),
-    "export.modality": ("visible", "infrared", "both"),
-}
-
-# (minimum, maximum); None means unbounded on that side. Lists are checked element-wise.
-RANGES = {
-    "device_id": (0, None),
-    "data.trial": (1, 10),
-    "data.height": (8, None),
-    "data.width": (8, None),
-    "data.batch_ids": (1, None),
-    "data.steps_per_epoch": (0, None),
-    "data.per_modality": (1, None),
-    "data.num_workers": (1, None),
-    "data.flip_prob": (0.0, 1.0),
-    "data.pad": (0, None),
-    "data.random_erasing_prob": (0.0, 1.0),
-    "data.channel_exchange_prob": (0.0, 1.0),
-    "data.grayscale_prob": (0.0, 1.0),
-    "data.intensity_remap_prob": (0.0, 1.0),
-    "data.val_ratio": (0.0, 0.5),
-    "backbone.frozen_stages": (-1, 4),
-    "model.hidden_dims": (1, None),
-    "model.z_dim": (1, None),
-    "backbone.base_width": (1, None),
-    "model.initial_scale": (1e-3, None),
-    "loss.terms": (0.0, None),
-    "loss.label_smoothing": (0.0, 1.0),
-    "loss.rll_margin": (0.0, None),
-    "loss.rll_alpha": (0.0, None),
-    "loss.rll_temperature": (0.0, None),
-    "loss.triplet_margin": (0.0, None),
-    "loss.cib_critic_hidden": (1, None),
-    "train.epochs": (1, None),
-    "train.lr": (0.0, None),
-    "train.weight_decay": (0.0, None),
-    "train.warmup_epochs": (0, None),
-    "train.decay_epochs": (0, None),
-    "train.decay_factor": (0.0, 1.0),
-    "train.loss_scale": (1.0, None),
-    "train.log_interval": (1, None),
-    "train.loss_scale_window": (1, None),
-    "train.max_nonfinite_steps": (1, None),
-    "train.checkpoint_interval": (1, None),
-    "train.state_interval": (1, None),
-    "train.keep_checkpoints": (1, None),
-    "train.val_interval": (1, None),
-    "train.gap_interval": (0, None),
-    "train.gap_ids": (1, None),
-    "eval.trials": (1, 10),
-    "eval.batch_size": (1, None),
-    "eval.max_rank": (1, None),
-    "export.onnx_batch_size": (1, None),
-}
+CONFIG_OPTIONS = Options(
+    Option("imports", [], "modules of your own parts, imported before the configuration is checked: "
+           "module names (found from the current folder too) or paths of .py files"),
+)
 
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
@@ -301,25 +251,78 @@ def _override(key, inherited, value, origin):
     return {name: inherited[name] if item is None else item for name, item in value.items()}
 
 
-def _check_allowed(key, value):
-    is_mapping = isinstance(value, dict)
-    names = list(value) if is_mapping else value if isinstance(value, list) else [value]
-    allowed = CHOICES.get(key) or config_choices(key)
+def _selected_parts_own(resolved):
+    """{option key: whether a part that owns it is selected} for the options that parts own."""
+    owners = {}
+    for config_keys, name, options in owned_options():
+        selected = False
+        for key in config_keys:
+            value = resolved.get(key)
+            selected = selected or value == name or (isinstance(value, (list, dict)) and name in value)
+        for option in options:
+            owners[option.key] = owners.get(option.key, False) or selected
+    return owners
+
+
+def _check_allowed(key, value, option):
+    """Raise ConfigError if ``value`` names an unregistered part or is not what ``option`` allows."""
+    allowed = config_choices(key)
     if allowed is not None:
-        for item in names:
-            if item in allowed:
+        is_mapping = isinstance(value, dict)
+        for name in value if isinstance(value, (list, dict)) else [value]:
+            if name in allowed:
                 continue
             if is_mapping:
-                raise ConfigError(f"'{key}' names {item!r}, which is not registered; registered: "
+                raise ConfigError(f"'{key}' names {name!r}, which is not registered; registered: "
                                   f"{', '.join(map(str, allowed))}")
-            raise ConfigError(f"'{key}' must be one of {', '.join(map(str, allowed))}; got {item!r}")
-    if key in RANGES:
-        low, high = RANGES[key]
-        for name, item in value.items() if is_mapping else [(None, item) for item in names]:
-            if (low is not None and item < low) or (high is not None and item > high):
-                bounds = f"at least {low}" if high is None else f"between {low} and {high}"
-                subject = f"'{key}'" if name is None else f"'{key}' value of {name!r}"
-                raise ConfigError(f"{subject} must be {bounds}; got {item!r}")
+            raise ConfigError(f"'{key}' must be one of {', '.join(map(str, allowed))}; got {name!r}")
+    problem = option.problem(value) if option is not None else None
+    if problem:
+        raise ConfigError(f"'{key}' {problem}")
+
+
+def _import_one(entry):
+    """Import the module ``entry`` names (a dotted name, or a path ending in .py), once per process."""
+    if entry.endswith(".py") or os.sep in entry:
+        path = os.path.abspath(entry)
+        if not os.path.isfile(path):
+            raise ConfigError(f"'imports' names {entry!r}, which is not a file")
+        name = "imported_" + re.sub(r"\W", "_", os.path.splitext(path)[0].lstrip(os.sep))
+        if name not in sys.modules:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        return
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        importlib.import_module(entry)
+    except ModuleNotFoundError as error:
+        if error.name is None or not entry.startswith(error.name):
+            raise
+        raise ConfigError(f"'imports' names {entry!r}, which cannot be imported: {error} (give a module name "
+                          f"found from the current folder or sys.path, or a path to a .py file)") from None
+
+
+def import_user_parts(entries, origin):
+    """Import the modules of ``imports`` (their parts register themselves), in order.
+
+    Returns the entries with .py paths made absolute, so that a saved configuration imports the
+    same files from any folder. Raises ConfigError for an entry that is not a string or cannot be
+    found; an error inside a module propagates as it is (its traceback is the useful part).
+    """
+    resolved = []
+    for entry in entries:
+        if not isinstance(entry, str) or not entry:
+            raise ConfigError(f"'imports' must list module names or .py paths, got {entry!r} ({origin})")
+        _import_one(entry)
+        resolved.append(os.path.abspath(entry) if entry.endswith(".py") or os.sep in entry else entry)
+    return resolved
 
 
 def _load_preset(path, seen=()):
@@ -379,23 +382,39 @@ def load_config(argv=None, defaults_path=DEFAULT_CONFIG_PATH):
     argv = sys.argv[1:] if argv is None else list(argv)
     config_path, overrides = _parse_argv(argv)
     defaults = flatten(_read_yaml(defaults_path))
+    preset = _load_preset(config_path) if config_path else []
+
+    # The user's parts first: they may add part names and options of their own.
+    imports, imports_origin = defaults.get("imports", []), "in the defaults"
+    for key, value, origin in preset:
+        if key == "imports":
+            imports, imports_origin = _check_type(key, value, [], f"in {origin}"), f"in {origin}"
+    for key, text in overrides:
+        if key == "imports":
+            imports, imports_origin = _parse_cli_value(key, text, []), "on the command line"
+    imports = import_user_parts(imports, imports_origin)
+    options = declared_options()
+    for key, option in options.items():
+        defaults.setdefault(key, option.default)
+
     valid_keys = sorted(defaults)
     resolved = dict(defaults)
-
-    if config_path:
-        for key, value, origin in _load_preset(config_path):
-            if key not in defaults:
-                raise _unknown_key_error(key, valid_keys, f"in {origin}")
-            value = _check_type(key, value, defaults[key], f"in {origin}")
-            resolved[key] = _override(key, resolved[key], value, f"in {origin}")
-
+    for key, value, origin in preset:
+        if key not in defaults:
+            raise _unknown_key_error(key, valid_keys, f"in {origin}")
+        value = _check_type(key, value, defaults[key], f"in {origin}")
+        resolved[key] = _override(key, resolved[key], value, f"in {origin}")
     for key, text in overrides:
         if key not in defaults:
             raise _unknown_key_error(key, valid_keys, "on the command line")
         resolved[key] = _override(key, resolved[key], _parse_cli_value(key, text, defaults[key]), "on the command line")
+    resolved["imports"] = imports
 
+    # A part's options are checked only when the part is selected.
+    owned_and_selected = _selected_parts_own(resolved)
     for key, value in resolved.items():
-        _check_allowed(key, value)
+        if owned_and_selected.get(key, True):
+            _check_allowed(key, value, options.get(key))
 
     tree = {}
     for key, value in resolved.items():
@@ -433,18 +452,15 @@ def _documented_options(defaults_path):
     return [(section, options) for section, options in sections if options]
 
 
-def _allowed_text(key):
-    allowed = CHOICES.get(key) or config_choices(key)
-    bounds = ""
-    if key in RANGES:
-        low, high = RANGES[key]
-        bounds = f"at least {low}" if high is None else f"{low} to {high}"
+def _allowed_text(key, option):
+    allowed = config_choices(key)
+    bounds = option.allowed_text() if option is not None and option.choices is None else ""
     if key in MAPPINGS:
         return "; ".join(filter(None, ["names among: " + ", ".join(map(str, allowed or ())),
                                        bounds and "values " + bounds]))
     if allowed is not None:
         return "one of: " + ", ".join(map(str, allowed))
-    return bounds
+    return option.allowed_text() if option is not None else ""
 
 
 def help_text(description, prog, extra_options=(), defaults_path=DEFAULT_CONFIG_PATH):
@@ -459,10 +475,13 @@ def help_text(description, prog, extra_options=(), defaults_path=DEFAULT_CONFIG_
              "  --config_path FILE", "      preset YAML naming only what differs from the defaults"]
     for flag, explanation in extra_options:
         lines += [f"  {flag}", f"      {explanation}"]
+    declared = declared_options()
     for section, options in _documented_options(defaults_path):
         lines += ["", f"[{section}]" if section else "[top level]"]
-        for key, default, comment in options:
-            allowed = _allowed_text(key)
+        for key, default, _ in options:
+            option = declared.get(key)
+            comment = option.comment if option is not None else ""
+            allowed = _allowed_text(key, option)
             lines.append(f"  --{key} {default}")
             lines.append(f"      {comment}" + (f" ({allowed})" if allowed else ""))
     return "\n".join(lines) + "\n"

@@ -1,28 +1,27 @@
-"""Named parts (datasets, backbones, loss terms, ranking rules), each declared once where it is defined.
+"""Named parts (datasets, backbones, loss terms, ranking rules, ...), each declared once where it is defined.
 
-A part registers itself with a decorator in its own file::
+A part registers itself with a decorator in its own file, with the options it reads::
 
     DATASETS = Registry("dataset", config_keys=("data.dataset",))
 
-    @DATASETS.register("sysu")
+    @DATASETS.register("sysu", options=SYSU_OPTIONS)
     class SYSUMM01: ...
 
 A registry created with ``config_keys`` supplies the allowed values of those configuration keys,
-so ``src.config`` never repeats the names. Parts register when their module is imported:
-``PART_MODULES`` lists the modules that hold the built-in parts; user parts register by
-being imported (or defined) before the configuration is checked. A registry outside the
-training parts (the synthetic-data styles and layouts) names its own ``builtin_modules``, so
-that looking up one of its parts imports those alone, not the network and its losses.
+and a part's options (``src.options``) are checked when one of those keys selects it.
+
+The built-in parts are found in the source (``src.source_index``): asking a registry for a part
+imports the one module that defines it, and asking for the names imports nothing, so that the
+configuration is checked without loading MindSpore. Parts defined outside the package register
+by being imported (the configuration's ``imports``), and are then listed after the built-in ones.
 """
 
 import importlib
 
-# Modules whose import registers the built-in parts (imported once, when a configured name
-# is first checked or looked up).
-PART_MODULES = ("src.datasets", "src.evaluation", "src.models", "src.losses")
+from src.source_index import package_index
 
 _BY_CONFIG_KEY = {}
-_builtins_loaded = False
+_REGISTRIES = []
 
 
 class UnknownPartError(KeyError):
@@ -33,78 +32,89 @@ class UnknownPartError(KeyError):
 
 
 class Registry:
-    """Parts of one kind by name, in registration order."""
+    """Parts of one kind by name: the package's own in source order, then any registered at run time."""
 
-    def __init__(self, kind, config_keys=(), builtin_modules=None):
-        """``builtin_modules``: modules whose import registers this kind's built-in parts
-        (None: ``PART_MODULES``)."""
+    def __init__(self, kind, config_keys=()):
         self.kind = kind
         self.config_keys = tuple(config_keys)
-        self.builtin_modules = None if builtin_modules is None else tuple(builtin_modules)
         self._parts = {}
+        self._options = {}
         for key in self.config_keys:
             if key in _BY_CONFIG_KEY:
                 raise ValueError(f"configuration key {key!r} already takes its values from the "
                                  f"{_BY_CONFIG_KEY[key].kind} registry")
             _BY_CONFIG_KEY[key] = self
+        _REGISTRIES.append(self)
 
-    def register(self, name):
-        """Decorator: declares the decorated class or function as the part ``name``."""
+    def register(self, name, options=None):
+        """Decorator: declares the decorated class or function as the part ``name``, owning the
+        configuration ``options`` (an ``Options``, checked only when the part is selected)."""
         def declare(part):
             if name in self._parts and self._parts[name] is not part:
                 raise ValueError(f"{self.kind} {name!r} is already registered ({self._parts[name]!r})")
             self._parts[name] = part
+            self._options[name] = options
             return part
         return declare
 
     def unregister(self, name):
         """Removes part ``name`` (tests that register a toy part clean up with this)."""
         self._parts.pop(name)
+        self._options.pop(name)
 
-    def _load_builtin_parts(self):
-        if self.builtin_modules is None:
-            _load_builtins()
-        else:
-            for module in self.builtin_modules:
-                importlib.import_module(module)
+    def _declared(self):
+        return package_index().parts.get(self.kind, {})
 
     def get(self, name):
-        self._load_builtin_parts()
+        """The part ``name``, importing the package module that defines it if need be."""
+        if name not in self._parts and name in self._declared():
+            importlib.import_module(self._declared()[name].module)
         if name not in self._parts:
             raise UnknownPartError(f"unknown {self.kind} {name!r}; registered: {', '.join(map(str, self.names()))}")
         return self._parts[name]
 
     def names(self):
-        self._load_builtin_parts()
-        return tuple(self._parts)
+        declared = tuple(self._declared())
+        return declared + tuple(name for name in self._parts if name not in declared)
 
     def __contains__(self, name):
-        self._load_builtin_parts()
-        return name in self._parts
+        return name in self._parts or name in self._declared()
 
-
-def fixed_choices(kind, values, config_keys):
-    """Declares ``values`` as the allowed values of ``config_keys`` and returns them as a tuple.
-
-    For a module's own closed set of options (not parts anyone adds to), so that the module's
-    constant is the only place the values are written, as a registry's names are for parts.
-    """
-    registry = Registry(kind, config_keys)
-    for value in values:
-        registry.register(value)(value)
-    return tuple(values)
-
-
-def _load_builtins():
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        for module in PART_MODULES:
-            importlib.import_module(module)
+    def runtime_options(self):
+        """{name: Options} of the parts registered at run time that the package does not declare."""
+        return {name: options for name, options in self._options.items()
+                if options is not None and name not in self._declared()}
 
 
 def config_choices(key):
     """Allowed values of configuration ``key`` if a registry supplies them, else None."""
-    _load_builtins()
-    registry = _BY_CONFIG_KEY.get(key)
-    return None if registry is None else registry.names()
+    if key in _BY_CONFIG_KEY:
+        return _BY_CONFIG_KEY[key].names()
+    index = package_index()
+    for kind, config_keys in index.registries.items():
+        if key in config_keys:
+            return tuple(index.parts[kind])
+    return None
+
+
+def owned_options():
+    """[(config keys that select the part, part name, its Options)] for every part owning options:
+    the package's (from the source) and those registered at run time."""
+    index = package_index()
+    owned = []
+    for kind, parts in index.parts.items():
+        for name, declaration in parts.items():
+            if declaration.options is not None:
+                owned.append((index.registries[kind], name, index.option_sets[declaration.options][0]))
+    for registry in _REGISTRIES:
+        owned += [(registry.config_keys, name, options) for name, options in registry.runtime_options().items()]
+    return owned
+
+
+def declared_options():
+    """{key: Option} of every option declared in the package or by a part registered at run time."""
+    options = package_index().options()
+    for _, _, part_options in owned_options():
+        for option in part_options:
+            options.setdefault(option.key, option)
+    return options

@@ -5,7 +5,8 @@ import os
 import pytest
 import yaml
 
-from src.config import CHOICES, DEFAULT_CONFIG_PATH, RANGES, ConfigError, load_config
+from src.config import DEFAULT_CONFIG_PATH, ConfigError, _documented_options, flatten, load_config
+from src.registry import declared_options
 
 
 def write_yaml(path, content):
@@ -34,17 +35,26 @@ def test_every_default_has_a_comment():
             assert "#" in value, f"option '{key}' has no comment in default_config.yaml"
 
 
-def test_constraints_name_existing_keys():
-    flat_keys = set()
+def test_the_defaults_file_agrees_with_the_declarations():
+    # Every option is declared once, beside the code that reads it (src.options); the defaults
+    # file lists the same keys, with the same defaults and the same comments.
     with open(DEFAULT_CONFIG_PATH) as handle:
-        raw = yaml.safe_load(handle)
-    for section, value in raw.items():
-        if isinstance(value, dict):
-            flat_keys.update(f"{section}.{key}" for key in value)
-        else:
-            flat_keys.add(section)
-    assert set(CHOICES) <= flat_keys
-    assert set(RANGES) <= flat_keys
+        defaults = flatten(yaml.safe_load(handle))
+    written = {key: comment for _, options in _documented_options(DEFAULT_CONFIG_PATH) for key, _, comment in options}
+    declared = declared_options()
+    assert sorted(declared) == sorted(defaults)
+    for key, option in declared.items():
+        assert option.default == defaults[key] and type(option.default) is type(defaults[key]), key
+        assert option.comment == written[key], key
+
+
+def test_a_parts_options_are_checked_only_when_it_is_selected():
+    # backbone.depth belongs to the resnet backbone; cib_critic_hidden to the cib term.
+    with pytest.raises(ConfigError, match="'backbone.depth' must be one of 10, 18, 34, 50; got 12"):
+        load_config(["--backbone.depth", "12"])
+    with pytest.raises(ConfigError, match="'loss.cib_critic_hidden' must be at least 1; got 0"):
+        load_config(["--loss.terms", "{cls: 1.0, cib: 2.0}", "--loss.cib_critic_hidden", "0"])
+    assert load_config(["--loss.cib_critic_hidden", "0"]).loss.cib_critic_hidden == 0  # no cib term
 
 
 def test_preset_inheritance_and_override_order(tmp_path):
@@ -157,7 +167,7 @@ def test_bad_mappings_name_the_problem():
     with pytest.raises(ConfigError, match=r"'loss\.terms' gives cib no value and inherits none .*cib: VALUE"):
         load_config(["--loss.terms", "{cls, cib}"])
     with pytest.raises(ConfigError, match=r"'loss\.terms' names 'vsx', which is not registered; registered: "
-                                          r"cls, metric, dml, vsd, vcd, vml, cib$"):
+                                          r"cib, cls, dml, metric, vcd, vml, vsd$"):
         load_config(["--loss.terms", "{cls, vsx: 1.0}"])
     with pytest.raises(ConfigError, match=r"'loss\.terms' value of 'dml' must be at least 0\.0; got -8\.0"):
         load_config(["--loss.terms", "{cls, dml: -8}"])

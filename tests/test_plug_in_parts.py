@@ -1,10 +1,12 @@
-"""Parts that plug in: a backbone and a loss term defined here, in the test, and nowhere else.
+"""Parts that plug in: a backbone and a loss term defined outside ``src/``, one file each
+(``tests/toy_backbone.py``, ``tests/toy_loss_term.py``), registered here for one test at a time.
 
 Each is registered by name, selected through the configuration (``backbone.name``, ``loss.terms``),
 and goes through the same code paths as the built-in parts (Trainer, export), with no other file
 changed.
 """
 
+import importlib
 import json
 import os
 from types import SimpleNamespace
@@ -19,57 +21,33 @@ from src.datasets.records import INFRARED, VISIBLE
 from src.engine.exporter import export_from_config
 from src.engine.trainer import Trainer
 from src.losses.objective import build_objective
-from src.losses.term import LOSS_TERMS, LossTerm
-from src.models.backbone import BACKBONES, Backbone
+from src.losses.term import LOSS_TERMS
+from src.models.backbone import BACKBONES
 from src.models.network import InferenceNetwork
 from src.models.outputs import FEATURE, SHARED_STREAMS, SPECIFIC_STREAMS
 
 
-class ToyBackbone(Backbone):
-    """Two strided 3x3 convolutions: images (B, 3, H, W) -> v (B, 6)."""
-
-    def __init__(self, width=6):
-        super().__init__()
-        self.output_dim = width
-        self.conv1 = nn.Conv2d(3, width, 3, stride=2, pad_mode="pad", padding=1, has_bias=True)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=2, pad_mode="pad", padding=1, has_bias=True)
-        self.relu = nn.ReLU()
-
-    @classmethod
-    def from_config(cls, cfg):
-        return cls()
-
-    def feature_map(self, images):
-        return self.relu(self.conv2(self.relu(self.conv1(images))))
+def _toy_module(name):
+    """The toy part's module (``tests/toy_backbone.py`` or ``toy_loss_term.py``). Its first import
+    registers its part; a test registers it again (harmlessly) and removes it when done."""
+    return importlib.import_module(name)
 
 
-class SquaredFeatureTerm(LossTerm):
-    """mean(v^2) of the first stream: a term no built-in part computes."""
-
-    name = "toy_square"
-
-    def __init__(self, weight):
-        super().__init__(weight=weight, streams=(0,))
-
-    @classmethod
-    def from_config(cls, cfg, layout, weight):
-        return cls(weight)
-
-    def construct(self, outputs, labels):
-        feature = outputs[self.streams[0]][FEATURE]
-        return (feature * feature).mean()
+def _register_toy_backbone():
+    module = _toy_module("toy_backbone")
+    BACKBONES.register("toy_convs", options=module.TOY_BACKBONE_OPTIONS)(module.ToyBackbone)
+    return module.ToyBackbone
 
 
 @pytest.fixture
 def toy_backbone():
-    BACKBONES.register("toy_convs")(ToyBackbone)
-    yield "toy_convs"
+    yield _register_toy_backbone()
     BACKBONES.unregister("toy_convs")
 
 
 @pytest.fixture
 def toy_term():
-    LOSS_TERMS.register("toy_square")(SquaredFeatureTerm)
+    LOSS_TERMS.register("toy_square")(_toy_module("toy_loss_term").SquaredFeatureTerm)
     yield "toy_square"
     LOSS_TERMS.unregister("toy_square")
 
@@ -90,7 +68,7 @@ def toy_run_config(data_path, output_dir, *extra):
 def test_a_backbone_is_a_config_choice_while_registered():
     with pytest.raises(ConfigError, match="'backbone.name' must be one of .*resnet"):
         load_config(["--backbone.name", "toy_convs"])
-    BACKBONES.register("toy_convs")(ToyBackbone)
+    _register_toy_backbone()
     try:
         assert load_config(["--backbone.name", "toy_convs"]).backbone.name == "toy_convs"
     finally:
@@ -101,7 +79,7 @@ def test_a_toy_backbone_trains_and_exports(synthetic_sysu, tmp_path, toy_backbon
     cfg = toy_run_config(synthetic_sysu, tmp_path / "run")
     trainer = Trainer(cfg)
     encoders = trainer.network.encoders()
-    assert {type(encoder) for encoder in encoders.values()} == {ToyBackbone}
+    assert {type(encoder) for encoder in encoders.values()} == {toy_backbone}
     assert trainer.network.observation_dim == 6
     before = {name: encoder.conv1.weight.asnumpy().copy() for name, encoder in encoders.items()}
     summary = trainer.run()
@@ -155,9 +133,9 @@ def test_a_toy_term_is_summed_with_its_weight_and_changes_the_gradient(toy_term)
 
 
 def test_a_toy_term_is_a_config_choice_while_registered():
-    with pytest.raises(ConfigError, match="'loss.terms' names 'toy_square', which is not registered; registered: cls"):
+    with pytest.raises(ConfigError, match="'loss.terms' names 'toy_square', which is not registered; registered: cib, cls"):
         load_config(WITH_TOY_TERM)
-    LOSS_TERMS.register("toy_square")(SquaredFeatureTerm)
+    LOSS_TERMS.register("toy_square")(_toy_module("toy_loss_term").SquaredFeatureTerm)
     try:
         assert load_config(WITH_TOY_TERM).loss.terms["toy_square"] == 0.5
     finally:

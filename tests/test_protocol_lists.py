@@ -35,7 +35,7 @@ def test_reports_errors_without_traceback(synthetic_regdb, tmp_path):
         main(["--dataset", "regdb", "--data_path", synthetic_regdb, "--trial", "1", "--mode", "indoor"] + out)
     with pytest.raises(SystemExit, match="one direction at a time"):
         main(["--dataset", "regdb", "--data_path", synthetic_regdb, "--trial", "1", "--direction", "both"] + out)
-    with pytest.raises(SystemExit, match="'data.dataset' must be one of sysu, regdb, llcm; got 'market'"):
+    with pytest.raises(SystemExit, match="'data.dataset' must be one of llcm, regdb, sysu; got 'market'"):
         main(["--dataset", "market", "--data_path", synthetic_regdb, "--trial", "1"] + out)
-    with pytest.raises(ValueError, match="'data.dataset' must be one of sysu, regdb, llcm"):
+    with pytest.raises(ValueError, match="'data.dataset' must be one of llcm, regdb, sysu"):
         open_dataset("market", synthetic_regdb)

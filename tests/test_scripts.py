@@ -33,7 +33,7 @@ def test_missing_arguments_print_usage(name):
 
 def test_bad_values_are_named(tmp_path):
     result = run_script("run_standalone_train_cpu.sh", "market", str(tmp_path))
-    assert result.returncode == 2 and "DATASET must be one of sysu, regdb, llcm (got 'market')" in result.stderr
+    assert result.returncode == 2 and "DATASET must be one of llcm, regdb, sysu (got 'market')" in result.stderr
     result = run_script("run_distribute_train_gpu.sh", "two", "sysu", str(tmp_path))
     assert result.returncode == 2 and "N must be a positive number of devices" in result.stderr
     result = run_script("run_eval.sh", "sysu", str(tmp_path / "missing"), "x.ckpt")
@@ -43,7 +43,7 @@ def test_bad_values_are_named(tmp_path):
     result = run_script("run_regdb_trials.sh", "TPU", str(tmp_path))
     assert result.returncode == 2 and "DEVICE must be CPU, GPU or Ascend" in result.stderr
     result = run_script("run_ablation.sh", "market", str(tmp_path))
-    assert result.returncode == 2 and "DATASET must be one of sysu, regdb, llcm (got 'market')" in result.stderr
+    assert result.returncode == 2 and "DATASET must be one of llcm, regdb, sysu (got 'market')" in result.stderr
     result = run_script("run_pretrain.sh", str(tmp_path / "encoder.pth"))
     assert result.returncode == 2 and "OUT.ckpt must end in .ckpt" in result.stderr
     assert not os.listdir(tmp_path)

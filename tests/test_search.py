@@ -9,7 +9,7 @@ from PIL import Image
 
 import eval as eval_entry
 import search
-from src.config import CHOICES
+from src.registry import declared_options
 from src.datasets.dataset import open_dataset
 from src.engine.mindir import mindir_input_size
 from src.evaluation.distances import DISTANCES
@@ -96,5 +96,5 @@ def test_distances_and_devices_come_from_the_registries():
         DISTANCES.unregister("toy_manhattan")
     with pytest.raises(SystemExit):
         search.parse_command_line(base + ["--distance", "toy_manhattan"])
-    for device in CHOICES["device_target"]:
+    for device in declared_options()["device_target"].choices:
         assert search.parse_command_line(base + ["--device_target", device]).device_target == device

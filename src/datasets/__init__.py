@@ -1,8 +1,6 @@
 """Dataset readers, test protocols, synthetic datasets, sampler and input pipeline.
 
-Importing the package registers the built-in datasets and their ranking rules
-(``src.datasets.dataset.DATASETS``, ``src.datasets.ranking_rule.RANKING_RULES``), in the order
-their names are listed.
+Each dataset and ranking rule is one file that registers itself
+(``src.datasets.dataset.DATASETS``, ``src.datasets.ranking_rule.RANKING_RULES``); the registries
+find them in the source, so no list here names them.
 """
-
-from src.datasets import sysu, regdb, llcm  # noqa: F401,I001  (each registers itself)

@@ -22,12 +22,23 @@ import dataclasses
 
 from src.config import ConfigError, load_config
 from src.errors import MissingInputError
-from src.registry import Registry, fixed_choices
+from src.options import Option, Options
+from src.registry import Registry
+
+
+DATASET_OPTIONS = Options(
+    Option("data.dataset", "sysu", "sysu, regdb or llcm"),
+    Option("data.data_path", "data/synthetic_sysu_demo", "dataset root in its original on-disk layout"),
+    Option("data.trial", 1, "RegDB: training / test split 1..10 (ignored elsewhere)", minimum=1, maximum=10),
+)
+
+DIRECTION_OPTIONS = Options(
+    Option("eval.direction", "v2t",
+           "RegDB / LLCM query direction: v2t, t2v or both (each reported)", choices=("v2t", "t2v", "both")),
+)
 
 DATASETS = Registry("dataset", config_keys=("data.dataset",))
 DIRECTIONS = ("v2t", "t2v")
-# eval.direction: one direction, or "both" to run each.
-fixed_choices("query direction", DIRECTIONS + ("both",), ("eval.direction",))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,17 @@ from src.datasets.image_io import (CorruptImageError, ResizedImageReader, find_u
 from src.datasets.records import INFRARED, VISIBLE
 from src.datasets.sampler import CrossModalitySampler
 from src.datasets.transforms import TrainTransform, normalize
+from src.options import Option, Options
+
+
+PIPELINE_OPTIONS = Options(
+    Option("data.height", 256, "input image height in pixels", minimum=8),
+    Option("data.width", 128, "input image width in pixels", minimum=8),
+    Option("data.num_workers", 2, "data loading workers (clamped to the available cores)", minimum=1),
+    Option("data.cache_dir", "", "resized-image cache folder; empty: <output_dir>/../cache"),
+    Option("data.use_cache", True, "decode and resize each image once, then read the cache"),
+    Option("data.skip_corrupt", False, "skip unreadable training images (each one reported) instead of failing"),
+)
 
 TRAIN_COLUMNS = ["visible", "infrared", "labels"]
 _SKIP_HINT = "Fix or remove the files, or set data.skip_corrupt true to train without them"

@@ -14,7 +14,7 @@ modality; its records carry camera 1 (visible) and camera 2 (thermal).
 
 import os
 
-from src.datasets.dataset import DATASETS, DirectionOptions, VIReIDDataset
+from src.datasets.dataset import DATASETS, DIRECTION_OPTIONS, DirectionOptions, VIReIDDataset
 from src.datasets.folder_lists import read_path_list, require_path
 from src.datasets.ranking_rule import RANKING_RULES, KeepAllRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
@@ -28,7 +28,7 @@ CAMERAS = {VISIBLE: 1, INFRARED: 2}
 RANKING_RULES.register("regdb")(KeepAllRule)
 
 
-@DATASETS.register("regdb")
+@DATASETS.register("regdb", options=DIRECTION_OPTIONS)
 class RegDB(VIReIDDataset):
     """Reader of a RegDB tree at ``root`` for training / test split ``trial`` (1..10).
 

@@ -5,6 +5,17 @@ import math
 import numpy as np
 
 from src.errors import MalformedInputError
+from src.options import Option, Options
+
+
+SAMPLER_OPTIONS = Options(
+    Option("data.batch_ids", 16, "P: identities per global batch", minimum=1),
+    Option("data.per_modality", 2, "K: visible images and infrared images per identity", minimum=1),
+    Option("data.epoch_definition", "ids",
+           "ids: ceil(ids / P) batches per epoch; images: visible images / (P * K)", choices=("ids", "images")),
+    Option("data.steps_per_epoch", 0,
+           "fixed batches per epoch, whatever the dataset's size (0: from epoch_definition)", minimum=0),
+)
 
 EPOCH_DEFINITIONS = ("ids", "images")
 

@@ -36,15 +36,22 @@ from src.datasets.folder_lists import draw_one_per_folder, list_images, read_id_
 from src.datasets.ranking_rule import RANKING_RULES, RankingRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.errors import MalformedInputError
-from src.registry import fixed_choices
+from src.options import Option, Options
 from src.utils.run_log import get_logger
+
+
+SYSU_OPTIONS = Options(
+    Option("eval.mode", "all", "SYSU-MM01 search mode: all or indoor", choices=("all", "indoor")),
+    Option("eval.protocol", "agw", "SYSU-MM01 gallery protocol: agw or official", choices=("agw", "official")),
+    Option("eval.shots", 1, "gallery images per identity and camera: 1 or 10", choices=(1, 10)),
+    Option("eval.rand_perm_cam", "", "official protocol: path of rand_perm_cam.mat (empty: <data_path>/exp/)"),
+)
 
 RGB_CAMS = (1, 2, 4, 5)
 IR_CAMS = (3, 6)
 GALLERY_CAMS = {"all": (1, 2, 4, 5), "indoor": (1, 2)}
-fixed_choices("SYSU-MM01 search mode", tuple(GALLERY_CAMS), ("eval.mode",))
-PROTOCOLS = fixed_choices("SYSU-MM01 protocol", ("agw", "official"), ("eval.protocol",))
-SHOTS = fixed_choices("SYSU-MM01 gallery shots", (1, 10), ("eval.shots",))
+PROTOCOLS = SYSU_OPTIONS.choices("eval.protocol")
+SHOTS = SYSU_OPTIONS.choices("eval.shots")
 NUM_CAMS = 6
 # Infrared camera 3 and visible camera 2 share a room.
 SAME_ROOM_QUERY_CAM = 3
@@ -92,7 +99,7 @@ class SYSUTestOptions:
                      for mode in GALLERY_CAMS for shots in SHOTS for protocol in PROTOCOLS)
 
 
-@DATASETS.register("sysu")
+@DATASETS.register("sysu", options=SYSU_OPTIONS)
 class SYSUMM01(VIReIDDataset):
     """Reader of a SYSU-MM01 tree at ``root``.
 

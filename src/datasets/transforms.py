@@ -8,6 +8,22 @@ a resumed run reproduces its augmentation exactly.
 
 import numpy as np
 
+from src.options import Option, Options
+
+
+AUGMENTATION_OPTIONS = Options(
+    Option("data.flip_prob", 0.5, "probability of a horizontal flip in training", minimum=0.0, maximum=1.0),
+    Option("data.pad", 0, "pixels of zero padding before a random crop back to size (0: off)", minimum=0),
+    Option("data.random_erasing_prob", 0.0,
+           "probability of random erasing in training (0: off)", minimum=0.0, maximum=1.0),
+    Option("data.channel_exchange_prob", 0.0,
+           "probability of replacing a visible image by one of its channels", minimum=0.0, maximum=1.0),
+    Option("data.grayscale_prob", 0.0, "probability of turning a visible image grey", minimum=0.0, maximum=1.0),
+    Option("data.intensity_remap_prob", 0.0,
+           "probability of a random grey rendering (random channel mix, random tone curve), both modalities",
+           minimum=0.0, maximum=1.0),
+)
+
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 

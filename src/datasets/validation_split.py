@@ -6,6 +6,13 @@ import dataclasses
 import numpy as np
 
 from src.datasets.records import INFRARED, VISIBLE, TestLists
+from src.options import Option, Options
+
+
+VALIDATION_SPLIT_OPTIONS = Options(
+    Option("data.val_ratio", 0.0,
+           "fraction of training identities held out for model selection (0: none)", minimum=0.0, maximum=0.5),
+)
 
 
 def hold_out_identities(records, ratio, seed):

@@ -1,6 +1,17 @@
 """Network checkpoints and resumable states on the training's schedule (src/engine/checkpoint.py writes them)."""
 
 from src.engine.hooks import TrainingHook
+from src.options import Option, Options
+
+
+CHECKPOINT_OPTIONS = Options(
+    Option("train.checkpoint_interval", 1,
+           "epochs between network checkpoints (network only, for eval / export)", minimum=1),
+    Option("train.state_interval", 1,
+           "epochs between resumable states (network + optimizer moments, about 3x the network)", minimum=1),
+    Option("train.keep_checkpoints", 3, "how many recent network checkpoints and states to keep", minimum=1),
+    Option("train.save_initial", False, "also save the untrained network as checkpoints/network_init.ckpt"),
+)
 
 
 class CheckpointHook(TrainingHook):

@@ -7,6 +7,16 @@ from dataclasses import dataclass
 import mindspore as ms
 import numpy as np
 
+from src.options import Option, Options
+
+
+RUNTIME_OPTIONS = Options(
+    Option("device_target", "CPU", "where to run: CPU, GPU or Ascend", choices=("CPU", "GPU", "Ascend")),
+    Option("device_id", 0, "device index for standalone GPU / Ascend runs", minimum=0),
+    Option("graph_mode", True, "graph mode (fast) or PyNative (debuggable)"),
+    Option("seed", 1, "seeds MindSpore, numpy, Python random and the sampler"),
+)
+
 
 @dataclass(frozen=True)
 class RunContext:

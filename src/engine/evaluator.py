@@ -15,7 +15,22 @@ from src.evaluation.features import FeatureTable, RecordingFeatureSource
 from src.evaluation.protocol import format_table, run_protocol
 from src.models.network import build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+from src.options import Option, Options
 from src.utils.run_log import attach_log_file, get_logger
+
+
+EVALUATION_OPTIONS = Options(
+    Option("eval.checkpoint", "", "network checkpoint, exported .mindir, or empty with eval.features"),
+    Option("eval.features", "", ".npz of precomputed features (paths, features) to evaluate instead"),
+    Option("eval.save_features", "",
+           "also write the evaluated features to this .npz (eval.features reads it back; {trial}: one per RegDB trial)",
+           ),
+    Option("eval.trials", 10, "number of gallery trials to average", minimum=1, maximum=10),
+    Option("eval.batch_size", 64, "feature extraction batch size", minimum=1),
+    Option("eval.flip_tta", True, "average each feature with that of the mirrored image"),
+    Option("eval.rerank", False, "k-reciprocal re-ranking (k1=20, k2=6, lambda=0.3)"),
+    Option("eval.max_rank", 20, "longest CMC rank reported", minimum=1),
+)
 
 TRIAL_PLACEHOLDER = "{trial}"
 RESULTS_FILE = "eval_results.json"

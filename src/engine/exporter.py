@@ -15,8 +15,19 @@ from src.config import ConfigError
 from src.datasets.records import INFRARED, VISIBLE
 from src.models.network import InferenceNetwork, build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
+from src.options import Option, Options
 from src.utils.run_log import get_logger
 from src.utils.safe_write import write_atomically
+
+
+EXPORT_OPTIONS = Options(
+    Option("export.checkpoint", "", "network checkpoint to export"),
+    Option("export.file_name", "vireid", "output path stem: writes <stem>_<modality>.mindir (or .onnx)"),
+    Option("export.file_format", "MINDIR", "MINDIR or ONNX", choices=("MINDIR", "ONNX")),
+    Option("export.modality", "both",
+           "route(s) to export: visible, infrared or both (one file each)", choices=("visible", "infrared", "both")),
+    Option("export.onnx_batch_size", 32, "ONNX graphs cannot have a dynamic batch: their fixed batch size", minimum=1),
+)
 
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 

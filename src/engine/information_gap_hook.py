@@ -1,6 +1,16 @@
 """The H(y|z) - H(y|v) probe during training (src/engine/information_gap.py), as a hook."""
 
 from src.engine.hooks import TrainingHook
+from src.options import Option, Options
+
+
+INFORMATION_GAP_OPTIONS = Options(
+    Option("train.gap_interval", 0,
+           "steps between estimates of H(y|z) - H(y|v) (z-head minus v-head cross-entropy) on a fixed probe batch (0: "
+           "off)", minimum=0),
+    Option("train.gap_ids", 32,
+           "training identities in that probe batch (one visible and one infrared image each)", minimum=1),
+)
 
 
 class InformationGapHook(TrainingHook):

@@ -13,6 +13,12 @@ import os
 
 from src.config import ConfigError, flatten, load_config
 from src.errors import MissingInputError
+from src.options import Option, Options
+
+
+RESUME_OPTIONS = Options(
+    Option("train.resume", False, "continue <output_dir> from its last state (train.py --resume RUN sets this)"),
+)
 
 RUN_CONFIG = "config.yaml"
 STATE_POINTER = os.path.join("checkpoints", "state.json")

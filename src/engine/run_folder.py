@@ -13,7 +13,13 @@ import shutil
 from src.config import ConfigError
 from src.engine.resume import RUN_CONFIG, STATE_POINTER
 from src.errors import AnticipatedError
+from src.options import Option, Options
 from src.utils.safe_write import temporary_pattern
+
+
+RUN_FOLDER_OPTIONS = Options(
+    Option("output_dir", "runs/default", "run directory: resolved config, logs, checkpoints, results"),
+)
 
 # What train.py writes into a run folder (train.lock aside): all that --overwrite deletes.
 # Anything else there (a launcher's msrun logs, the demo's HOG features, eval.py's folders)

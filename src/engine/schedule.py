@@ -2,6 +2,15 @@
 
 import numpy as np
 
+from src.options import Option, Options
+
+
+SCHEDULE_OPTIONS = Options(
+    Option("train.warmup_epochs", 10, "linear warm-up epochs", minimum=0),
+    Option("train.decay_epochs", [200], "epochs at which the learning rate is multiplied by decay_factor", minimum=0),
+    Option("train.decay_factor", 0.1, "learning rate decay factor", minimum=0.0, maximum=1.0),
+)
+
 
 def learning_rates(base_lr, steps_per_epoch, epochs, warmup_epochs=10, decay_epochs=(200,), decay_factor=0.1):
     """Learning rate of every training step.

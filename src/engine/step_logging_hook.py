@@ -3,6 +3,12 @@
 import time
 
 from src.engine.hooks import TrainingHook
+from src.options import Option, Options
+
+
+STEP_LOGGING_OPTIONS = Options(
+    Option("train.log_interval", 10, "steps between log lines", minimum=1),
+)
 
 
 class StepLoggingHook(TrainingHook):

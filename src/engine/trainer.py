@@ -39,9 +39,27 @@ from src.engine.train_step import NetworkWithObjective, TrainStep
 from src.engine.validation_hook import ValidationHook
 from src.losses.objective import build_objective
 from src.models.network import build_network
+from src.options import Option, Options
 from src.utils.progress import format_duration
 from src.utils.safe_write import WriteFailedError
 from src.utils.run_log import attach_log_file
+
+
+TRAINING_OPTIONS = Options(
+    Option("paper_preset", False,
+           "the config claims the paper's setting (true in configs/sysu, regdb, llcm and the ablation rows): training "
+           "warns if backbone.pretrained is empty"),
+    Option("train.epochs", 300, "training epochs", minimum=1),
+    Option("train.lr", 0.00026, "initial learning rate (Adam)", minimum=0.0),
+    Option("train.weight_decay", 0.0005, "weight decay", minimum=0.0),
+    Option("train.amp_level", "O0",
+           "mixed precision: O0 (off), O1 or O2 (GPU / Ascend; dynamic loss scaling)", choices=("O0", "O1", "O2")),
+    Option("train.loss_scale", 1024.0, "O1 / O2: initial loss scale, halved after an overflowing step", minimum=1.0),
+    Option("train.loss_scale_window", 1000,
+           "O1 / O2: overflow-free steps after which the loss scale doubles", minimum=1),
+    Option("train.max_nonfinite_steps", 20,
+           "O1 / O2: skipped (overflowing) steps in a row that stop training", minimum=1),
+)
 
 LOG_FILE = "train.log"
 

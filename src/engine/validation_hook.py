@@ -2,6 +2,12 @@
 
 from src.engine import builders
 from src.engine.hooks import TrainingHook
+from src.options import Option, Options
+
+
+VALIDATION_OPTIONS = Options(
+    Option("train.val_interval", 10, "epochs between validation runs (when data.val_ratio > 0)", minimum=1),
+)
 
 
 class ValidationHook(TrainingHook):

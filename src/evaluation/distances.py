@@ -7,7 +7,15 @@ are float32 with the same D.
 
 import numpy as np
 
+from src.options import Option, Options
 from src.registry import Registry, UnknownPartError
+
+
+DISTANCE_OPTIONS = Options(
+    Option("eval.distance", "cosine",
+           "cosine, euclidean or inner_product (rank by -q.g, as the reference test scripts do)"),
+    Option("eval.normalize", True, "L2-normalise features before computing distances (false: features as given)"),
+)
 
 DISTANCES = Registry("distance", config_keys=("eval.distance",))
 

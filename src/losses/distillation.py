@@ -9,6 +9,12 @@ its gradient so that only the representation (and what produces it) learns from 
 from mindspore import nn, ops
 
 from src.losses.divergences import js_divergence, kl_divergence
+from src.options import Option, Options
+
+
+DISTILLATION_OPTIONS = Options(
+    Option("loss.detach_teacher", True, "stop the gradient on the teacher side of VSD / VCD"),
+)
 
 
 class VariationalSelfDistillation(nn.Cell):

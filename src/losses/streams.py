@@ -8,12 +8,10 @@ streams of each branch), and refuses a layout that no network produces.
 from mindspore import ops
 
 from src.models.outputs import SHARED_STREAMS, SPECIFIC_STREAMS
-from src.registry import fixed_choices
 
 # The features a term may supervise, as ``loss.cls_on`` and ``loss.metric_on`` name them: the
 # observation v and the representation z.
-OBSERVATION, REPRESENTATION = fixed_choices("supervised feature", ("v", "z"),
-                                            config_keys=("loss.cls_on", "loss.metric_on"))
+OBSERVATION, REPRESENTATION = "v", "z"
 
 
 class StreamLayout:

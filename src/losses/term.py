@@ -12,7 +12,16 @@ and whose ``from_config`` reads its own options from the ``loss`` section (added
 
 from mindspore import nn
 
+from src.options import Option, Options
 from src.registry import Registry
+
+
+OBJECTIVE_OPTIONS = Options(
+    Option("loss.terms", {"cls": 1.0, "metric": 1.0, "dml": 8.0, "vsd": 2.0, "vcd": 2.0, "vml": 2.0},
+           "the objective: loss term -> weight, summed in this order (Eq. 16-17: alpha 8 on dml, beta 2 on vsd, vcd, "
+           "vml); a term the network lacks the streams for is skipped; a name without a weight ({cls, metric}) keeps "
+           "the weight it inherits", minimum=0.0),
+)
 
 LOSS_TERMS = Registry("loss term", config_keys=("loss.terms",))
 

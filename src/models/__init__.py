@@ -1,7 +1,5 @@
 """Encoders (backbones), information bottlenecks, heads and the three-branch network.
 
-Importing the package registers the built-in backbones (``src.models.backbone.BACKBONES``)
-and the allowed values of the model options.
+Each backbone is one file that registers itself (``src.models.backbone.BACKBONES``); the
+registry finds it in the source, so no list here names it.
 """
-
-from src.models import network, resnet  # noqa: F401  (register "resnet" and the model choices)

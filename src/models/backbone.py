@@ -14,7 +14,14 @@ backbones are imported by ``src/models/__init__.py``.
 from mindspore import nn, ops
 
 from src.errors import AnticipatedError
+from src.options import Option, Options
 from src.registry import Registry
+
+
+BACKBONE_OPTIONS = Options(
+    Option("backbone.name", "resnet", "the encoder of every branch (a registered backbone)"),
+    Option("backbone.pretrained", "", "ImageNet checkpoint (.ckpt) loaded into every encoder"),
+)
 
 BACKBONES = Registry("backbone", config_keys=("backbone.name",))
 

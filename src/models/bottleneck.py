@@ -13,6 +13,16 @@ import mindspore as ms
 import numpy as np
 from mindspore import nn, ops
 
+from src.options import Option, Options
+
+
+BOTTLENECK_OPTIONS = Options(
+    Option("model.hidden_dims", [1024, 512], "bottleneck MLP hidden sizes", minimum=1),
+    Option("model.z_dim", 256, "size of the representation z", minimum=1),
+    Option("model.initial_scale", 0.01,
+           "Gaussian bottleneck: sigma at initialisation (softplus bias set to match)", minimum=0.001),
+)
+
 # Keeps sigma away from 0 so that log-densities of z stay finite.
 SCALE_FLOOR = 1e-4
 

@@ -13,12 +13,28 @@ from src.models import outputs
 from src.models.backbone import BACKBONES
 from src.models.bottleneck import InformationBottleneck
 from src.models.heads import BNNeck, identity_classifier
-from src.registry import fixed_choices
+from src.options import Option, Options
 
-BOTTLENECK_KINDS = fixed_choices("bottleneck", ("gaussian", "deterministic", "none"),
-                                 config_keys=("model.shared_bottleneck", "model.specific_bottleneck"))
-TEST_FEATURES = fixed_choices("test feature", ("v", "z", "both"), config_keys=("model.test_feature",))
-TEST_BRANCHES = fixed_choices("test branches", ("all", "shared", "specific"), config_keys=("model.test_branches",))
+
+NETWORK_OPTIONS = Options(
+    Option("model.branches", ["shared", "specific"],
+           "encoders: shared (E_S) and/or specific (E_V and E_I)", choices=("shared", "specific")),
+    Option("model.shared_bottleneck", "gaussian",
+           "bottleneck on the shared branch: gaussian, deterministic or none",
+           choices=("gaussian", "deterministic", "none")),
+    Option("model.specific_bottleneck", "gaussian",
+           "bottleneck on the specific branches: gaussian, deterministic or none",
+           choices=("gaussian", "deterministic", "none")),
+    Option("model.test_feature", "v",
+           "test feature: v (observation), z (representation) or both", choices=("v", "z", "both")),
+    Option("model.test_branches", "all",
+           "branches whose features are concatenated at test: all, shared or specific",
+           choices=("all", "shared", "specific")),
+)
+
+BOTTLENECK_KINDS = NETWORK_OPTIONS.choices("model.shared_bottleneck")
+TEST_FEATURES = NETWORK_OPTIONS.choices("model.test_feature")
+TEST_BRANCHES = NETWORK_OPTIONS.choices("model.test_branches")
 MODALITIES = ("visible", "infrared")
 
 

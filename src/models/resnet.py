@@ -19,7 +19,21 @@ from mindspore.common.initializer import HeNormal
 from src.models.backbone import BACKBONES, Backbone
 from src.models.pointwise_conv import PointwiseConv2d
 from src.models.pretrained import load_pretrained_backbone
-from src.registry import fixed_choices
+from src.options import Option, Options
+
+
+RESNET_OPTIONS = Options(
+    Option("backbone.depth", 50,
+           "resnet: depth 10, 18, 34 or 50 (10 has no ImageNet weights)", choices=(10, 18, 34, 50)),
+    Option("backbone.base_width", 64,
+           "resnet: stem / first-stage channels (64: torchvision, needed for ImageNet weights)", minimum=1),
+    Option("backbone.last_stride", 1, "resnet: stride of the last stage, 1 or 2", choices=(1, 2)),
+    Option("backbone.frozen_stages", -1,
+           "resnet: freeze the stem and the first N stages (-1: nothing frozen)", minimum=-1, maximum=4),
+    Option("backbone.pointwise_grad", "auto",
+           "resnet: 1x1 convolutions' input gradient: conv (faster on CPU), builtin, auto (conv on CPU only)",
+           choices=("auto", "conv", "builtin")),
+)
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.9
@@ -31,15 +45,14 @@ ARCHITECTURES = {
     34: ("basic", (3, 4, 6, 3)),
     50: ("bottleneck", (3, 4, 6, 3)),
 }
-DEPTHS = fixed_choices("ResNet depth", tuple(ARCHITECTURES), config_keys=("backbone.depth",))
-LAST_STRIDES = fixed_choices("ResNet last stride", (1, 2), config_keys=("backbone.last_stride",))
+DEPTHS = RESNET_OPTIONS.choices("backbone.depth")
+LAST_STRIDES = RESNET_OPTIONS.choices("backbone.last_stride")
 # Stage widths are base_width * STAGE_MULTIPLIERS; torchvision's (and ImageNet weights') base is 64.
 STAGE_MULTIPLIERS = (1, 2, 4, 8)
 TORCHVISION_BASE_WIDTH = 64
 POINTWISE_GRADS = ("conv", "builtin")
 # The configuration may also say "auto", resolved by the device (ResNetEncoder.from_config).
-CONFIG_POINTWISE_GRADS = fixed_choices("pointwise gradient", ("auto",) + POINTWISE_GRADS,
-                                       config_keys=("backbone.pointwise_grad",))
+CONFIG_POINTWISE_GRADS = RESNET_OPTIONS.choices("backbone.pointwise_grad")
 EXPANSION = {"basic": 1, "bottleneck": 4}
 
 
@@ -130,7 +143,7 @@ class BottleneckBlock(nn.Cell):
 BLOCKS = {"basic": BasicBlock, "bottleneck": BottleneckBlock}
 
 
-@BACKBONES.register("resnet")
+@BACKBONES.register("resnet", options=RESNET_OPTIONS)
 class ResNetEncoder(Backbone):
     """ResNet trunk + global average pooling: images (B, 3, H, W) -> v (B, ``output_dim``).
 

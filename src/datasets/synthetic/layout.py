@@ -24,7 +24,7 @@ from PIL import Image
 from src.datasets.synthetic.style import style_named
 from src.registry import Registry
 
-SYNTHETIC_LAYOUTS = Registry("synthetic layout", builtin_modules=("src.datasets.synthetic.layouts",))
+SYNTHETIC_LAYOUTS = Registry("synthetic layout")
 JPEG_QUALITY = 92
 
 

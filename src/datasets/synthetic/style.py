@@ -17,7 +17,7 @@ from typing import Callable
 
 from src.registry import Registry
 
-STYLES = Registry("synthetic style", builtin_modules=("src.datasets.synthetic.styles",))
+STYLES = Registry("synthetic style")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,19 @@ from src.losses.mutual_information import AdversarialMutualInformation
 from src.losses.streams import paired_labels, pooled
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.outputs import FEATURE, SHARED_STREAMS, Z
+from src.options import Option, Options
 
 
-@LOSS_TERMS.register("cib")
+CIB_OPTIONS = Options(
+    Option("loss.cib_critic_hidden", 1609,
+           "cib (conventional IB, Table 3 rows 7-9): MI critic hidden width (2 layers); 1609: 6.30M parameters per "
+           "critic at v 2048, z 256 (Table 4)", minimum=1),
+    Option("loss.cib_observation_grad", True,
+           "cib: I_JS's gradient reaches v directly (false: the encoder is compressed only through z)"),
+)
+
+
+@LOSS_TERMS.register("cib", options=CIB_OPTIONS)
 class ConventionalIBTerm(LossTerm):
     """Args: ``groups``: per critic, the indices of the streams it sees (one, or the two of the
     shared branch pooled); ``observation_dim``, ``z_dim``: sizes of v and z; ``critic_hidden``:

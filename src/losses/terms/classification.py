@@ -10,9 +10,18 @@ from src.losses.cross_entropy import LabelSmoothingCrossEntropy
 from src.losses.streams import OBSERVATION, REPRESENTATION
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.outputs import LOGITS, Z_LOGITS
+from src.options import Option, Options
 
 
-@LOSS_TERMS.register("cls")
+CLASSIFICATION_OPTIONS = Options(
+    Option("loss.label_smoothing", 0.1, "label-smoothing epsilon of the classification loss", minimum=0.0, maximum=1.0),
+    Option("loss.cls_on", ["v", "z"],
+           "cls: the classifier heads it trains: v (observation, every stream), z (representation, where a bottleneck "
+           "is)", choices=("v", "z")),
+)
+
+
+@LOSS_TERMS.register("cls", options=CLASSIFICATION_OPTIONS)
 class ClassificationTerm(LossTerm):
     """Args: ``observation_streams`` / ``z_streams``: indices of the streams whose observation /
     representation head is supervised; ``num_classes``, ``label_smoothing``: of the cross-entropy;

@@ -13,12 +13,24 @@ from src.losses.streams import OBSERVATION, REPRESENTATION, paired_labels, poole
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.losses.triplet import BatchHardTripletLoss
 from src.models.outputs import FEATURE, Z
-from src.registry import fixed_choices
-
-METRICS = fixed_choices("metric loss", ("ranked_list", "triplet"), config_keys=("loss.metric",))
+from src.options import Option, Options
 
 
-@LOSS_TERMS.register("metric")
+METRIC_OPTIONS = Options(
+    Option("loss.metric", "ranked_list", "metric loss: ranked_list or triplet", choices=("ranked_list", "triplet")),
+    Option("loss.metric_on", ["v", "z"],
+           "metric: the features it is applied to: v (observation), z (representation, where a bottleneck is)",
+           choices=("v", "z")),
+    Option("loss.rll_margin", 0.4, "ranked list loss: margin between positives and negatives", minimum=0.0),
+    Option("loss.rll_alpha", 1.2, "ranked list loss: negatives are pushed beyond this distance", minimum=0.0),
+    Option("loss.rll_temperature", 10.0, "ranked list loss: temperature of the negative weighting", minimum=0.0),
+    Option("loss.triplet_margin", 0.3, "batch-hard triplet loss margin", minimum=0.0),
+)
+
+METRICS = METRIC_OPTIONS.choices("loss.metric")
+
+
+@LOSS_TERMS.register("metric", options=METRIC_OPTIONS)
 class MetricTerm(LossTerm):
     """Args: ``metric_loss``: a cell (features (N, D), labels (N,)) -> scalar; ``branch_pairs``:
     (visible index, infrared index) per branch; ``branch_has_z``: per branch, whether z is

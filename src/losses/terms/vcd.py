@@ -1,12 +1,12 @@
 """L_VCD (beta of Eq. 16): variational cross-distillation between the shared branch's visible
 and infrared streams. Applies where the shared branch has a bottleneck."""
 
-from src.losses.distillation import VariationalCrossDistillation
+from src.losses.distillation import DISTILLATION_OPTIONS, VariationalCrossDistillation
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.outputs import LOGITS, SHARED_STREAMS, Z_LOGITS
 
 
-@LOSS_TERMS.register("vcd")
+@LOSS_TERMS.register("vcd", options=DISTILLATION_OPTIONS)
 class CrossDistillationTerm(LossTerm):
     """Args: ``shared_pair``: (shared visible index, shared infrared index); ``weight``: beta;
     ``detach_teacher``: stop the gradient on the observation (teacher) side."""

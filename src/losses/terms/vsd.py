@@ -1,12 +1,12 @@
 """L_VSD (beta of Eq. 16): variational self-distillation, summed over the specific streams
 that have a bottleneck. Applies where the specific branches have one."""
 
-from src.losses.distillation import VariationalSelfDistillation
+from src.losses.distillation import DISTILLATION_OPTIONS, VariationalSelfDistillation
 from src.losses.term import LOSS_TERMS, LossTerm
 from src.models.outputs import LOGITS, SPECIFIC_STREAMS, Z_LOGITS
 
 
-@LOSS_TERMS.register("vsd")
+@LOSS_TERMS.register("vsd", options=DISTILLATION_OPTIONS)
 class SelfDistillationTerm(LossTerm):
     """Args: ``streams``: indices of the distilled streams; ``weight``: beta; ``detach_teacher``:
     stop the gradient on the observation (teacher) side."""
