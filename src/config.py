@@ -117,6 +117,21 @@ def with_current_options(content, origin):
     return {**content, "loss": loss_section_from_flags(loss)}
 
 
+def saved_as_today(content, origin):
+    """A resolved configuration a run saved (its nested mapping), read as it meant when saved:
+    options retired since translated (``with_current_options``), options added since at their
+    defaults, which keep what the code did before they existed (``imports``: none)."""
+    def with_defaults(saved, defaults, prefix=""):
+        merged = dict(saved)
+        for key, value in defaults.items():
+            if key not in merged:
+                merged[key] = copy.deepcopy(value)
+            elif isinstance(value, dict) and isinstance(merged[key], dict) and prefix + key not in MAPPINGS:
+                merged[key] = with_defaults(merged[key], value, f"{prefix}{key}.")
+        return merged
+    return with_defaults(with_current_options(content, origin), _read_yaml(DEFAULT_CONFIG_PATH))
+
+
 def _read_yaml(path):
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")

@@ -236,7 +236,7 @@ def test_cib_gradients_in_graph_mode_reverse_only_the_critic(graph_mode):
 
 
 def test_conflicting_or_bad_options_raise():
-    with pytest.raises(ValueError, match="'loss.terms' names 'vsx', which is not registered; registered: cls, metric"):
+    with pytest.raises(ValueError, match="'loss.terms' names 'vsx', which is not registered; registered: cib, cls, dml, metric"):
         _objective(terms="{cls, vsx: 1.0}")
     with pytest.raises(ValueError, match="needs a bottleneck on every branch"):
         _objective(ALL_STREAMS, (), **CONVENTIONAL_IB)

@@ -45,7 +45,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import yaml  # noqa: E402
 
-from src.config import REPO_ROOT, ConfigError, load_config, with_current_options  # noqa: E402
+from src.config import REPO_ROOT, ConfigError, load_config, saved_as_today  # noqa: E402
 from src.datasets.dataset import DATASETS  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
@@ -192,8 +192,8 @@ def read_yaml(path):
 
 
 def read_saved_config(path):
-    """A configuration a run saved, with options retired since read as they meant then."""
-    return with_current_options(read_yaml(path), path)
+    """A configuration a run saved, read as it meant then (``saved_as_today``)."""
+    return saved_as_today(read_yaml(path), path)
 
 
 def read_json(path):
@@ -338,7 +338,7 @@ class Ablation:
             return
         if not trained_now and os.path.isfile(results_path):
             saved = read_json(results_path)
-            if with_current_options(saved.get("config", {}), results_path) == expected:
+            if saved_as_today(saved.get("config", {}), results_path) == expected:
                 run.results[feature] = mean_figures(saved)
                 log(f"{prefix}: evaluation {feature} reused")
                 return

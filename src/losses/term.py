@@ -5,9 +5,9 @@ The training objective (``src.losses.objective``) is the weighted sum of the ter
 with a ``name`` (its component in the training log), a ``weight`` (its factor in the total) and
 ``streams`` (the indices of the network outputs it reads); ``construct(outputs, labels)``
 returns its unweighted value. A new term is one file: a ``LossTerm`` subclass registered with
-``@LOSS_TERMS.register(name)``, whose ``applies`` says whether the network has what it reads
-and whose ``from_config`` reads its own options from the ``loss`` section (added to
-``default_config.yaml``); ``loss.terms`` accepts exactly the registered names.
+``@LOSS_TERMS.register(name, options=...)``, whose ``applies`` says whether the network has
+what it reads and whose ``from_config`` reads its own options (declared in its file,
+``src.options``); ``loss.terms`` accepts exactly the registered names.
 """
 
 from mindspore import nn

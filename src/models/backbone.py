@@ -7,8 +7,8 @@ bottleneck and the losses only ever see v, so any encoder with this interface pl
 A new backbone is one file: a ``Backbone`` subclass registered under a name, e.g.
 ``@BACKBONES.register("my_vit")``, with a ``from_config`` that reads the ``backbone`` section.
 ``backbone.name`` in the configuration then selects it (its allowed values are the names
-registered here). The file must be imported before the configuration is checked: built-in
-backbones are imported by ``src/models/__init__.py``.
+registered here). A backbone in ``src/models/`` is found in the source (``src.source_index``);
+one elsewhere is named in the configuration's ``imports``.
 """
 
 from mindspore import nn, ops

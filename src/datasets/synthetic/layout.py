@@ -4,8 +4,8 @@ A layout writes a synthetic dataset in the on-disk layout of one real dataset (f
 file names, split and protocol files) and registers under that dataset's name, so that the
 dataset's reader (``src.datasets.dataset.DATASETS``) opens what it writes. It decides which
 identities each camera sees and where every file goes; a style (``style.py``) draws the
-images. A layout is one file in ``layouts/`` (``layouts/__init__.py`` imports the built-in
-ones) or in a user's module, registering its writer function::
+images. A layout is one file in ``layouts/`` (found there by the registry) or in a user's module,
+registering its writer function::
 
     @SYNTHETIC_LAYOUTS.register("regdb")
     def write_synthetic_regdb(out_dir, num_ids=20, seed=0, height=128, width=64, style="default"): ...

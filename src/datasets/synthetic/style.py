@@ -9,7 +9,7 @@ and illumination. Everything is deterministic for a seed.
 Styles follow that principle in different ways, so that a recipe tuned on one can be checked
 on the others (``style=`` of the writers, ``--style`` of ``tools/synthetic_dataset.py``). A
 style is one file in ``styles/`` that registers a ``Style`` under its name
-(``STYLES.register(name)(Style(...))``); ``styles/__init__.py`` imports the built-in ones.
+(``STYLES.register(name)(Style(...))``); the registry finds the built-in ones there.
 """
 
 from dataclasses import dataclass
