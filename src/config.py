@@ -491,7 +491,11 @@ def help_text(description, prog, extra_options=(), defaults_path=DEFAULT_CONFIG_
     for flag, explanation in extra_options:
         lines += [f"  {flag}", f"      {explanation}"]
     declared = declared_options()
-    for section, options in _documented_options(defaults_path):
+    documented = _documented_options(defaults_path)
+    written = {key for _, options in documented for key, _, _ in options}
+    imported = [(key, yaml.safe_dump(option.default, default_flow_style=True).strip().removesuffix("\n..."), "")
+                for key, option in declared.items() if key not in written]
+    for section, options in documented + ([("options of the imported parts", imported)] if imported else []):
         lines += ["", f"[{section}]" if section else "[top level]"]
         for key, default, _ in options:
             option = declared.get(key)
@@ -507,9 +511,17 @@ def wants_help(argv):
 
 
 def print_help_if_asked(description, argv=None, extra_options=()):
-    """Print the help page and exit 0 when ``argv`` holds -h / --help; otherwise do nothing."""
+    """Print the help page and exit 0 when ``argv`` holds -h / --help; otherwise do nothing.
+    The page lists the options of the parts that ``--imports`` in ``argv`` names, too."""
     argv = sys.argv[1:] if argv is None else argv
     if wants_help(argv):
+        for position, token in enumerate(argv[:-1]):
+            if token == "--imports":
+                try:
+                    import_user_parts(_parse_cli_value("imports", argv[position + 1], []), "on the command line")
+                except ConfigError as error:
+                    print(f"error: {one_line(error)}", file=sys.stderr)
+                    sys.exit(USAGE_ERROR_STATUS)
         sys.stdout.write(help_text(description, os.path.basename(sys.argv[0]) or "python", extra_options))
         sys.exit(0)
 

@@ -3,7 +3,6 @@
 one step with nothing in the repository edited; and the configuration loads without MindSpore."""
 
 import glob
-import importlib
 import json
 import os
 import subprocess
@@ -13,17 +12,19 @@ import pytest
 import yaml
 
 from conftest import REPO_ROOT
-from src.config import ConfigError, load_config
+from src.config import ConfigError, load_config, print_help_if_asked
 from src.models.backbone import BACKBONES
+from test_synthetic_toy_layout import toy_registered  # noqa: F401  (the fixture)
 
 TESTS_DIR = os.path.join(REPO_ROOT, "tests")
 PART_FILES = [os.path.join(TESTS_DIR, name) for name in ("toy_synthetic_layout.py", "toy_backbone.py",
                                                          "toy_loss_term.py")]
 
 
-def test_a_dataset_a_backbone_and_a_term_from_imports_train_one_step(tmp_path):
-    data = importlib.import_module("toy_synthetic_layout").write_synthetic_toy(
-        str(tmp_path / "toy_data"), num_ids=8, height=32, width=16)
+def test_a_dataset_a_backbone_and_a_term_from_imports_train_one_step(toy_registered, tmp_path):
+    # The data is written here (the layout registered for this test alone), the training imports
+    # the three files in a process of its own.
+    data = toy_registered.write_synthetic_toy(str(tmp_path / "toy_data"), num_ids=8, height=32, width=16)
     run = tmp_path / "run"
     relative = [os.path.relpath(path, REPO_ROOT) for path in PART_FILES]
     command = [sys.executable, "train.py", "--imports", f"[{', '.join(relative)}]",
@@ -58,6 +59,16 @@ def imported_in_this_test():
             del sys.modules[name]
     if "toy_convs" in BACKBONES.names():
         BACKBONES.unregister("toy_convs")
+
+
+@pytest.mark.usefixtures("imported_in_this_test")
+def test_the_help_page_lists_the_options_of_imported_parts(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        print_help_if_asked("Train.", ["--imports", f"[{PART_FILES[1]}]", "--help"])
+    page = capsys.readouterr().out
+    assert stopped.value.code == 0
+    assert page.endswith("[options of the imported parts]\n  --backbone.toy_width 6\n"
+                         "      toy_convs: channels of both convolutions (at least 1)\n")
 
 
 @pytest.mark.usefixtures("imported_in_this_test")

@@ -50,8 +50,8 @@ TRAINING_OPTIONS = Options(
            "the config claims the paper's setting (true in configs/sysu, regdb, llcm and the ablation rows): training "
            "warns if backbone.pretrained is empty"),
     Option("train.epochs", 300, "training epochs", minimum=1),
-    Option("train.lr", 0.00026, "initial learning rate (Adam)", minimum=0.0),
-    Option("train.weight_decay", 0.0005, "weight decay", minimum=0.0),
+    Option("train.lr", 2.6e-4, "initial learning rate (Adam)", minimum=0.0),
+    Option("train.weight_decay", 5.0e-4, "weight decay", minimum=0.0),
     Option("train.amp_level", "O0",
            "mixed precision: O0 (off), O1 or O2 (GPU / Ascend; dynamic loss scaling)", choices=("O0", "O1", "O2")),
     Option("train.loss_scale", 1024.0, "O1 / O2: initial loss scale, halved after an overflowing step", minimum=1.0),
