@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config, with_current_options  # noqa: E402
-from src.datasets.dataset import DATASETS  # noqa: E402
+from src.datasets.dataset import DATASETS, dataset_class  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
 
@@ -361,7 +361,7 @@ class Ablation:
 
     def table(self):
         directions = sorted({direction for run in self.runs for figures in run.results.values()
-                             for direction in figures}) or ["v2t"]
+                             for direction in figures}) or list(dataset_class(self.dataset).directions[:1])
         rows = [{"row": row["row"], "description": row["description"], "has_z": row["has_z"],
                  "runs": [run.record() for run in row["runs"]]} for row in self.rows]
         setup = {"dataset": self.dataset, "data_path": self.data_path, "preset": self.preset,
