@@ -6,11 +6,13 @@ every SYSU-MM01 configuration saved then holds ``eval.direction: v2t`` and every
 is stored under "v2t", although its queries are infrared images searched in the visible gallery:
 "t2v", the one direction SYSU-MM01 now declares (``src.datasets.dataset``), which refuses "v2t".
 A configuration saved then is read with ``eval.direction: standard`` (what it meant: the
-dataset's own). Nothing else changed meaning: RegDB's and LLCM's "v2t" still is v2t.
+dataset's own), and its results under "t2v". Nothing else changed meaning: RegDB's and LLCM's
+"v2t" still is v2t.
 """
 
 DATASET = "sysu"
 STORED_AS = "v2t"
+DIRECTION = "t2v"
 
 
 def _dataset(content):
@@ -26,3 +28,11 @@ def eval_direction_as_now(content):
         return content
     return {**content, "eval": {**section, "direction": "standard"}}
 
+
+def results_as_now(eval_results):
+    """The ``results`` of an eval_results.json ({direction: figures}), a SYSU-MM01 result stored
+    under "v2t" given under "t2v"; every other result as stored."""
+    results = eval_results["results"]
+    if _dataset(eval_results.get("config", {})) != DATASET:
+        return results
+    return {DIRECTION if direction == STORED_AS else direction: figures for direction, figures in results.items()}

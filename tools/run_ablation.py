@@ -47,6 +47,7 @@ import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config, with_current_options  # noqa: E402
 from src.datasets.dataset import DATASETS, dataset_class  # noqa: E402
+from src.retired_directions import results_as_now  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
 
@@ -370,9 +371,10 @@ class Ablation:
 
 
 def mean_figures(eval_results):
-    """{direction: {"rank1", "mAP"} in %} of an eval_results.json (the mean over its trials)."""
+    """{direction: {"rank1", "mAP"} in %} of an eval_results.json (the mean over its trials), under
+    today's names of the directions (``results_as_now``)."""
     return {direction: {metric: 100.0 * run["mean"][metric] for metric in ("rank1", "mAP")}
-            for direction, run in eval_results["results"].items()}
+            for direction, run in results_as_now(eval_results).items()}
 
 
 def last_line(log_path):
