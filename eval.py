@@ -10,9 +10,10 @@ config.yaml); a MINDIR path names one of the pair export.py writes (NAME_visible
 NAME_infrared.mindir). FILE.npz holds ``paths`` (image paths relative to data.data_path) and ``features`` (one row
 per path). ``{trial}`` in the file name is replaced by the trial number: where each trial has its
 own training split (RegDB), trial k is evaluated with the checkpoint / features of the model
-trained on trial k (without ``{trial}`` only data.trial is evaluated). eval.direction "both" runs
-v2t and t2v (datasets whose queries may be either modality: RegDB, LLCM). Settings a dataset
-does not read (eval.mode on RegDB, eval.direction on SYSU-MM01) must keep their defaults.
+trained on trial k (without ``{trial}`` only data.trial is evaluated). eval.direction "standard"
+evaluates the dataset's own direction (v2t, visible queries; SYSU-MM01: t2v, infrared queries, the
+only one it tests), "both" each direction the dataset tests (RegDB, LLCM: v2t and t2v). Settings a
+dataset does not read (eval.mode on RegDB) must keep their defaults.
 ``--eval.save_features OUT.npz`` also writes the features a checkpoint or MINDIR gave (the
 format of ``--features``, plus each image's modality, pid, cam and the feature kind; RegDB:
 put ``{trial}`` in OUT for one file per trial).

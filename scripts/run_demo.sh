@@ -53,7 +53,8 @@ for which in untrained trained hog; do
 done
 "$PYTHON" - "$run_dir" <<'EOF'
 import json, sys
-means = {which: json.load(open(f"{sys.argv[1]}/eval_{which}/eval_results.json"))["results"]["v2t"]["mean"]
+from src.retired_directions import results_as_now
+means = {which: results_as_now(json.load(open(f"{sys.argv[1]}/eval_{which}/eval_results.json")))["t2v"]["mean"]
          for which in ("trained", "hog")}
 print("  trained / HOG floor: Rank-1 {:.2f}x, mAP {:.2f}x".format(
     means["trained"]["rank1"] / means["hog"]["rank1"], means["trained"]["mAP"] / means["hog"]["mAP"]))

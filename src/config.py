@@ -33,6 +33,7 @@ import yaml
 from src.errors import USAGE_ERROR_STATUS, AnticipatedError, one_line
 from src.options import Option, Options
 from src.registry import config_choices, declared_options, owned_options
+from src.retired_directions import eval_direction_as_now
 from src.retired_options import (HOW_TO_WRITE, RETIRED_LOSS_KEYS, loss_section_from_flags, retired_loss_keys,
                                  saved_with_flags)
 from src.utils.safe_write import write_atomically
@@ -102,11 +103,14 @@ def flatten(tree, prefix=""):
 
 def with_current_options(content, origin):
     """``content`` (a preset's or a saved configuration's nested mapping) with a ``loss`` section
-    saved with the retired loss flags read as the options that build the same objective.
+    saved with the retired loss flags read as the options that build the same objective, and a
+    SYSU-MM01 ``eval.direction`` saved before the dataset had its own read as it meant
+    (``src.retired_directions``).
 
     Raises ConfigError for a section that names only some of the flags (a hand-written preset):
     what it leaves out cannot be known.
     """
+    content = eval_direction_as_now(content)
     loss = content.get("loss")
     retired = retired_loss_keys(loss) if isinstance(loss, dict) else []
     if not retired:

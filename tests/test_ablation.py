@@ -57,7 +57,7 @@ class StandInScripts:
         mean = {"rank1": float(rng.random()), "mAP": float(rng.random()), "mINP": 0.0}
         os.makedirs(cfg.output_dir, exist_ok=True)
         with open(os.path.join(cfg.output_dir, "eval_results.json"), "w") as handle:
-            json.dump({"config": cfg.to_dict(), "results": {"v2t": {"mean": mean, "std": mean, "trials": []}}},
+            json.dump({"config": cfg.to_dict(), "results": {"t2v": {"mean": mean, "std": mean, "trials": []}}},
                       handle)
         return True
 
@@ -65,7 +65,7 @@ class StandInScripts:
 def seed_figures(output_root, row, seed, feature):
     """{metric: %} of one run's eval_results.json, read independently of the tool."""
     path = os.path.join(output_root, f"row{row:02d}", f"seed{seed}", f"eval_{feature}", "eval_results.json")
-    mean = json.load(open(path))["results"]["v2t"]["mean"]
+    mean = json.load(open(path))["results"]["t2v"]["mean"]
     return {metric: 100 * mean[metric] for metric in ("rank1", "mAP")}
 
 
@@ -78,7 +78,7 @@ def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypat
     assert run_ablation.main(command) == 1  # one run failed; the table is written anyway
     assert scripts.calls == {"train.py": 12, "eval.py": 3 + 3 * 2 + 2 * 2 + 3 * 2}
     table = json.load(open(os.path.join(root, "ablation_table.json")))
-    summary = {entry["row"]: entry for entry in table["summary"]["v2t"]}
+    summary = {entry["row"]: entry for entry in table["summary"]["t2v"]}
     assert list(summary) == [1, 6, 9, 12]
     assert {row: entry["n"] for row, entry in summary.items()} == {1: 3, 6: 3, 9: 2, 12: 3}
     assert summary[1]["z"] is None and summary[6]["z"] is not None
@@ -93,7 +93,7 @@ def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypat
                 assert cell["mean"] == pytest.approx(np.mean(values))
                 assert cell["std"] == pytest.approx(np.std(values, ddof=1))
 
-    differences = {entry["against"]: entry for entry in table["differences"]["v2t"]}
+    differences = {entry["against"]: entry for entry in table["differences"]["t2v"]}
     assert set(differences) == {6, 9} and all(entry["row"] == 12 for entry in differences.values())
     for against, seeds in ((6, [1, 2, 3]), (9, [1, 3])):
         entry = differences[against]
@@ -121,7 +121,7 @@ def test_table_arithmetic_failures_and_reuse(synthetic_sysu, tmp_path, monkeypat
     assert "| 44.95 |" in text and "| 60.02 |" in text  # the paper's row 1 and row 12 v Rank-1
     assert "### Row 12 minus row 06" in text and "### Row 12 minus row 09" in text
     assert "### Row 11 minus row 05" not in text and "### Row 10 minus row 04" not in text
-    assert "### Paired differences (v2t)" in text and "| 12 - 09 | z | 2 |" in text
+    assert "### Paired differences (t2v)" in text and "| 12 - 09 | z | 2 |" in text
     assert "| 12 - 06 | v | 3 | " + ablation_table._interval_cell(differences[6]["mean"]["v"]["rank1"], 3) in text
     assert "| 09 | 2 | training (RuntimeError: made-up failure) |" in text
 
@@ -183,7 +183,7 @@ def test_a_row_that_does_not_resolve_fails_alone(synthetic_sysu, tmp_path, monke
                               "--output_root", str(root), *TINY]) == 1
     assert scripts.calls["train.py"] == 2
     assert "'model.branches' must be one of shared, specific" in capsys.readouterr().out
-    summary = json.load(open(root / "ablation_table.json"))["summary"]["v2t"]
+    summary = json.load(open(root / "ablation_table.json"))["summary"]["t2v"]
     assert [(entry["row"], entry["n"]) for entry in summary] == [(1, 0), (12, 2)]
 
 
@@ -208,7 +208,7 @@ def test_tiny_ablation_end_to_end(synthetic_sysu, tmp_path):
     assert run_ablation.main(["sysu", synthetic_sysu, "--rows", "1,6", "--seeds", "1,", "--output_root", str(root),
                               *TINY]) == 0
     table = json.load(open(root / "ablation_table.json"))
-    summary = {entry["row"]: entry for entry in table["summary"]["v2t"]}
+    summary = {entry["row"]: entry for entry in table["summary"]["t2v"]}
     assert summary[1]["z"] is None and summary[1]["n"] == 1
     for row, features in ((1, ("v",)), (6, ("v", "z"))):
         for feature in features:

@@ -90,7 +90,7 @@ def test_features_file_covers_every_protocol_and_ranks_far_above_chance(syntheti
                         "--data.data_path", synthetic_sysu, "--eval.protocol", protocol, "--eval.mode", mode,
                         "--eval.shots", shots, "--output_dir", str(output)], cwd=REPO_ROOT, check=True,
                        capture_output=True)
-        mean = json.load(open(output / "eval_results.json"))["results"]["v2t"]["mean"]
+        mean = json.load(open(output / "eval_results.json"))["results"]["t2v"]["mean"]
         # Chance Rank-1 is about one over the number of test identities in the gallery.
         chance = 1.0 / len(reader.test_ids)
         assert mean["rank1"] > 3 * chance, (protocol, mean)

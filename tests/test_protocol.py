@@ -56,7 +56,7 @@ def test_sysu_perfect_features_score_one(synthetic_sysu, tmp_path, mode, protoco
     saved = _run_eval(tmp_path, ["--features", path, "--data.dataset", "sysu", "--data.data_path", synthetic_sysu,
                                  "--eval.mode", mode, "--eval.protocol", protocol, "--eval.shots", str(shots),
                                  "--eval.trials", "3", "--distance", "euclidean", "--normalize", "false"])
-    results = saved["results"]["v2t"]
+    results = saved["results"]["t2v"]
     assert [entry["trial"] for entry in results["trials"]] == [0, 1, 2]
     for entry in results["trials"]:
         lists = reader.test_lists(entry["trial"], reader.TestOptions(**settings))
@@ -70,7 +70,7 @@ def test_sysu_random_features_are_near_chance(synthetic_sysu, tmp_path):
     reader = open_dataset("sysu", synthetic_sysu)
     path = _save_features(tmp_path / "f.npz", _all_test_records(reader, range(2)), _random_features)
     results = _run_eval(tmp_path, ["--features", path, "--data.dataset", "sysu", "--data.data_path", synthetic_sysu,
-                                   "--eval.trials", "2"])["results"]["v2t"]
+                                   "--eval.trials", "2"])["results"]["t2v"]
     num_ids = len({record.pid for record in reader.test_lists(0).query})
     assert results["mean"]["rank1"] < 3.0 / num_ids + 0.15
     assert results["mean"]["mAP"] < 0.6
@@ -87,7 +87,7 @@ def test_sysu_rerank_keeps_perfect_features_perfect(synthetic_sysu, tmp_path):
     path = tmp_path / "f.npz"
     np.savez(path, paths=np.array([record.path for record in records]), features=features)
     results = _run_eval(tmp_path, ["--features", str(path), "--data.dataset", "sysu", "--data.data_path",
-                                   synthetic_sysu, "--eval.trials", "1", "--rerank", "true"])["results"]["v2t"]
+                                   synthetic_sysu, "--eval.trials", "1", "--rerank", "true"])["results"]["t2v"]
     assert results["mean"]["rank1"] == 1.0 and results["mean"]["mAP"] == 1.0
 
 
@@ -150,5 +150,5 @@ def test_aliases_and_config_errors(capsys):
         "--eval.features=a.npz", "--eval.distance", "cosine", "--eval.mode", "all"]
     assert eval_entry.main(["--data.dataset", "sysu"]) == 2
     assert "eval.features" in capsys.readouterr().err
-    assert eval_entry.main(["--features", "x.npz", "--eval.direction", "t2v"]) == 2
+    assert eval_entry.main(["--features", "x.npz", "--eval.direction", "v2t"]) == 2
     assert "direction" in capsys.readouterr().err

@@ -73,7 +73,7 @@ def evaluate(config, model, output_dir):
     assert eval_entry.main(["--config_path", config, "--eval.checkpoint", model, "--eval.flip_tta", "false",
                             "--eval.trials", "2", "--output_dir", str(output_dir)]) == 0
     with open(os.path.join(output_dir, "eval_results.json"), encoding="utf-8") as handle:
-        return json.load(handle)["results"]["v2t"]["mean"]
+        return json.load(handle)["results"]["t2v"]["mean"]
 
 
 def test_export_and_evaluation_run_in_the_training_process(trained_in_one_process, tmp_path):

@@ -66,7 +66,7 @@ class StandInScripts:
         mean = {"rank1": float(rng.random()), "mAP": float(rng.random()), "mINP": 0.0}
         os.makedirs(cfg.output_dir, exist_ok=True)
         with open(os.path.join(cfg.output_dir, "eval_results.json"), "w") as handle:
-            json.dump({"config": cfg.to_dict(), "results": {"v2t": {"mean": mean, "std": mean, "trials": []}}}, handle)
+            json.dump({"config": cfg.to_dict(), "results": {"t2v": {"mean": mean, "std": mean, "trials": []}}}, handle)
         return True
 
 
@@ -88,7 +88,7 @@ def test_sweep_trains_each_dimension_and_tabulates_it(synthetic_sysu, tmp_path, 
     for entry in summary["rows"]:
         for feature in ("v", "z"):
             figures = [json.load(open(os.path.join(root, f"z_dim_{entry['z_dim']:04d}", f"seed{seed}",
-                                                   f"eval_{feature}", "eval_results.json")))["results"]["v2t"]["mean"]
+                                                   f"eval_{feature}", "eval_results.json")))["results"]["t2v"]["mean"]
                        for seed in (1, 2)]
             ranks = [100 * figure["rank1"] for figure in figures]
             assert entry[f"{feature}_rank1_mean"] == pytest.approx(np.mean(ranks))

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from src.datasets.dataset import DATASETS, DirectionOptions, VIReIDDataset
+from src.datasets.dataset import DATASETS, DIRECTIONS, DirectionOptions, VIReIDDataset
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
 from src.datasets.synthetic.layout import SYNTHETIC_LAYOUTS, save_image
 from src.datasets.synthetic.style import style_named
@@ -47,6 +47,7 @@ class ToyOneCamera(VIReIDDataset):
 
     title = "Toy one-camera"
     TestOptions = DirectionOptions
+    directions = DIRECTIONS
     ranking_rule = "regdb"  # a registered rule that fits: nothing dropped, the CMC counts images
     trials = (1,)
     standard_num_classes = 3

@@ -170,7 +170,7 @@ def build_table(rows, directions, setup):
             ``runs``, one per seed: ``seed``, ``folder``, ``status`` ("finished" or "failed"),
             ``failure`` (what failed, or None) and ``results`` {feature: {direction:
             {"rank1", "mAP"} in %}}.
-        directions: query directions evaluated ("v2t"; RegDB / LLCM may add "t2v").
+        directions: query directions evaluated (SYSU-MM01 "t2v"; RegDB / LLCM "v2t" and / or "t2v").
         setup: what was run (dataset, preset, overrides, seeds), stored as given.
     Returns:
         dict: ``setup``, ``rows`` (as given), ``summary`` {direction: [row_summary ...]} (with the

@@ -8,7 +8,7 @@
 Own options: --out, --trial, --topk, --random N, --worst N, --queries LIST, --seed,
 --tile_height, --tile_width, --colours (``-h`` lists them). Every other ``--key value`` is a config
 option as for eval.py: the protocol (``eval.mode``, ``eval.protocol``, ``eval.shots``,
-``eval.direction``, where "both" draws v2t, ``eval.rand_perm_cam``) and the ranking (``eval.distance``,
+``eval.direction``, where "both" draws the dataset's first, ``eval.rand_perm_cam``) and the ranking (``eval.distance``,
 ``eval.normalize``, ``eval.rerank``) are the evaluation's.
 
 Each row is a query (blue frame) and its first ``topk`` gallery images in the ranking that

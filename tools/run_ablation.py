@@ -46,7 +46,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import yaml  # noqa: E402
 
 from src.config import REPO_ROOT, ConfigError, load_config, saved_as_today  # noqa: E402
-from src.datasets.dataset import DATASETS  # noqa: E402
+from src.datasets.dataset import DATASETS, dataset_class  # noqa: E402
+from src.retired_directions import results_as_now  # noqa: E402
 from src.utils.progress import format_duration  # noqa: E402
 from tools.ablation_table import build_table, markdown  # noqa: E402
 
@@ -361,7 +362,7 @@ class Ablation:
 
     def table(self):
         directions = sorted({direction for run in self.runs for figures in run.results.values()
-                             for direction in figures}) or ["v2t"]
+                             for direction in figures}) or list(dataset_class(self.dataset).directions[:1])
         rows = [{"row": row["row"], "description": row["description"], "has_z": row["has_z"],
                  "runs": [run.record() for run in row["runs"]]} for row in self.rows]
         setup = {"dataset": self.dataset, "data_path": self.data_path, "preset": self.preset,
@@ -370,9 +371,10 @@ class Ablation:
 
 
 def mean_figures(eval_results):
-    """{direction: {"rank1", "mAP"} in %} of an eval_results.json (the mean over its trials)."""
+    """{direction: {"rank1", "mAP"} in %} of an eval_results.json (the mean over its trials), under
+    today's names of the directions (``results_as_now``)."""
     return {direction: {metric: 100.0 * run["mean"][metric] for metric in ("rank1", "mAP")}
-            for direction, run in eval_results["results"].items()}
+            for direction, run in results_as_now(eval_results).items()}
 
 
 def last_line(log_path):

@@ -84,7 +84,7 @@ class ZDimSweep(Ablation):
 
     def summary(self):
         """{"setup", "rows": [{"z_dim", "n", "<feature>_<metric>_mean" / "_std" in %, "gap"}]}: the
-        figures in the first query direction evaluated (v2t unless eval.direction says otherwise),
+        figures in the first query direction evaluated (the dataset's standard one unless eval.direction says otherwise),
         over the ``n`` finished seeds; "gap" is ``gap_over_seeds`` of their training logs."""
         rows = []
         for row in self.rows:

@@ -12,10 +12,17 @@ the contract below, so nothing outside a dataset's own file knows its name or it
 Test options. A dataset's test-list settings are its own frozen dataclass (``TestOptions``),
 which validates its values (ValueError) when built and lists every setting its protocol
 defines (classmethod ``variants``). They come from the ``eval`` section of the
-configuration: each field from the ``eval`` key of the same name (``eval.direction`` one
-direction at a time: ``both`` runs each); a field without such a key keeps its default. An
-``eval`` key that is a field of another registered dataset's options but not of this one's
-must keep that field's default: changing it is a ConfigError, not silently ignored.
+configuration: each field from the ``eval`` key of the same name; a field without such a key
+keeps its default. An ``eval`` key that is a field of another registered dataset's options but
+not of this one's must keep that field's default: changing it is a ConfigError, not silently
+ignored.
+
+Query directions. A dataset declares the directions its protocol tests (``directions``, its
+standard one first): "v2t", visible queries searched in the infrared gallery, or "t2v",
+infrared queries searched in the visible gallery. "t" is the infrared side whether the camera
+is thermal (RegDB) or near-infrared (SYSU-MM01, LLCM). ``eval.direction`` picks one of them
+("standard": the first; "both": each), and results are reported under the direction's name;
+asking a dataset for a direction it does not test is a ConfigError.
 """
 
 import dataclasses
@@ -30,15 +37,15 @@ DATASET_OPTIONS = Options(
     Option("data.dataset", "sysu", "sysu, regdb or llcm"),
     Option("data.data_path", "data/synthetic_sysu_demo", "dataset root in its original on-disk layout"),
     Option("data.trial", 1, "RegDB: training / test split 1..10 (ignored elsewhere)", minimum=1, maximum=10),
-)
-
-DIRECTION_OPTIONS = Options(
-    Option("eval.direction", "v2t",
-           "RegDB / LLCM query direction: v2t, t2v or both (each reported)", choices=("v2t", "t2v", "both")),
+    Option("eval.direction", "standard",
+           "query direction: v2t (visible queries, infrared gallery), t2v (the reverse), both (each the dataset "
+           "tests) or standard (its first: v2t; SYSU-MM01 tests t2v alone)",
+           choices=("v2t", "t2v", "standard", "both")),
 )
 
 DATASETS = Registry("dataset", config_keys=("data.dataset",))
 DIRECTIONS = ("v2t", "t2v")
+QUERY_AND_GALLERY = {"v2t": "visible queries, infrared gallery", "t2v": "infrared queries, visible gallery"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +82,8 @@ class VIReIDDataset:
     Class attributes a dataset sets:
         title: the dataset's name in messages ("SYSU-MM01").
         TestOptions: frozen dataclass of its test-list settings (``NoTestOptions`` if none).
+        directions: the query directions its protocol tests (of ``DIRECTIONS``), the standard
+            one first; with ``DirectionOptions``, the directions those options take.
         ranking_rule: name of the registered ``RankingRule`` its protocol ranks with.
         trials: every trial number of its protocol, as the dataset numbers them.
         trial_has_own_training_split: each trial has its own training / test split (RegDB):
@@ -89,6 +98,7 @@ class VIReIDDataset:
 
     title = ""
     TestOptions = NoTestOptions
+    directions = ("v2t",)
     ranking_rule = ""
     trials = ()
     trial_has_own_training_split = False
@@ -187,21 +197,40 @@ def _option_fields(options_class):
     return {field.name: field.default for field in dataclasses.fields(options_class)}
 
 
+def tested_directions(dataset_name, direction):
+    """The directions of dataset ``dataset_name`` that ``eval.direction`` ``direction`` asks for:
+    "standard" its first, "both" each it tests, else that one direction.
+
+    Raises ConfigError for a direction the dataset does not test.
+    """
+    dataset = dataset_class(dataset_name)
+    if direction == "standard":
+        return dataset.directions[:1]
+    if direction == "both":
+        return dataset.directions
+    if direction not in dataset.directions:
+        tested = "; ".join(f"{name} ({QUERY_AND_GALLERY[name]})" for name in dataset.directions)
+        raise ConfigError(f"{dataset.title} does not test eval.direction {direction!r} "
+                          f"({QUERY_AND_GALLERY.get(direction, 'not a direction')}); it tests {tested}")
+    return (direction,)
+
+
 def configured_test_options(dataset_name, eval_cfg):
     """{direction: the dataset's TestOptions} for the ``eval`` section ``eval_cfg`` (a mapping).
 
-    One entry per direction that ``eval.direction`` names (both for "both"); results are
-    reported under these keys. Raises ConfigError for an ``eval`` key that only other datasets
-    read and that was changed from its default, and for values the options refuse.
+    One entry per direction of the dataset that ``eval.direction`` asks for (``tested_directions``);
+    results are reported under these keys. Raises ConfigError for an ``eval`` key that only
+    other datasets read and that was changed from its default, and for values the options refuse.
     """
     options_class = dataset_class(dataset_name).TestOptions
     own = _option_fields(options_class)
     for other in DATASETS.names():
+        # eval.direction is checked against the dataset's own directions (tested_directions).
         for key, default in _option_fields(dataset_class(other).TestOptions).items():
-            if key not in own and key in eval_cfg and eval_cfg[key] != default:
+            if key not in own and key != "direction" and key in eval_cfg and eval_cfg[key] != default:
                 raise ConfigError(f"eval.{key} does not apply to {dataset_name}: leave it at {default!r}; "
                                   f"got {eval_cfg[key]!r}")
-    directions = DIRECTIONS if eval_cfg["direction"] == "both" else (eval_cfg["direction"],)
+    directions = tested_directions(dataset_name, eval_cfg["direction"])
     options = {}
     for direction in directions:
         values = dict(eval_cfg, direction=direction)

@@ -21,7 +21,7 @@ Layout and protocol, as found in the public LLCM / DEEN (CVPR 2023) code:
 import os
 import re
 
-from src.datasets.dataset import DATASETS, DIRECTION_OPTIONS, DirectionOptions, VIReIDDataset
+from src.datasets.dataset import DATASETS, DIRECTIONS, DirectionOptions, VIReIDDataset
 from src.datasets.folder_lists import draw_one_per_folder, list_images, read_id_line, read_path_list, require_path
 from src.datasets.ranking_rule import RANKING_RULES, RankingRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
@@ -42,7 +42,7 @@ class SameIdentityAndCameraRule(RankingRule):
         return ~((ranked_pids == query_pids[:, None]) & (ranked_cams == query_cams[:, None]))
 
 
-@DATASETS.register("llcm", options=DIRECTION_OPTIONS)
+@DATASETS.register("llcm")
 class LLCM(VIReIDDataset):
     """Reader of an LLCM tree at ``root``.
 
@@ -52,6 +52,7 @@ class LLCM(VIReIDDataset):
 
     title = "LLCM"
     TestOptions = DirectionOptions
+    directions = DIRECTIONS
     ranking_rule = "llcm"
     trials = tuple(range(10))
     standard_num_classes = 713

@@ -14,7 +14,7 @@ modality; its records carry camera 1 (visible) and camera 2 (thermal).
 
 import os
 
-from src.datasets.dataset import DATASETS, DIRECTION_OPTIONS, DirectionOptions, VIReIDDataset
+from src.datasets.dataset import DATASETS, DIRECTIONS, DirectionOptions, VIReIDDataset
 from src.datasets.folder_lists import read_path_list, require_path
 from src.datasets.ranking_rule import RANKING_RULES, KeepAllRule
 from src.datasets.records import INFRARED, VISIBLE, ImageRecord, TestLists
@@ -28,7 +28,7 @@ CAMERAS = {VISIBLE: 1, INFRARED: 2}
 RANKING_RULES.register("regdb")(KeepAllRule)
 
 
-@DATASETS.register("regdb", options=DIRECTION_OPTIONS)
+@DATASETS.register("regdb")
 class RegDB(VIReIDDataset):
     """Reader of a RegDB tree at ``root`` for training / test split ``trial`` (1..10).
 
@@ -38,6 +38,7 @@ class RegDB(VIReIDDataset):
 
     title = "RegDB"
     TestOptions = DirectionOptions
+    directions = DIRECTIONS
     ranking_rule = "regdb"
     trials = TRIALS
     trial_has_own_training_split = True

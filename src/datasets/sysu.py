@@ -6,6 +6,7 @@ protocol, the kit's ``rand_perm_cam.mat``. RGB cameras 1, 2, 4, 5; IR cameras 3,
 
 Protocols (facts from the public code and the official kit):
 
+* Direction: "t2v" alone (infrared queries, visible gallery; ``eval.direction`` "standard").
 * Query, both protocols: every cam3 and cam6 image of the test ids. AGW order is id-major
   (sorted ids, cam3 then cam6, sorted names); the official kit's is the cam3 block, then the
   cam6 block, each id-sorted.
@@ -112,6 +113,7 @@ class SYSUMM01(VIReIDDataset):
 
     title = "SYSU-MM01"
     TestOptions = SYSUTestOptions
+    directions = ("t2v",)  # infrared (cam3, cam6) queries searched in the visible gallery
     ranking_rule = "sysu"
     trials = tuple(range(10))
     standard_num_classes = 395
