@@ -118,7 +118,9 @@ def with_current_options(content, origin):
     if not saved_with_flags(loss):
         verb = "no longer exists" if len(retired) == 1 else "no longer exist"
         raise ConfigError(f"{', '.join('loss.' + key for key in retired)} {verb} ({origin}): {HOW_TO_WRITE}")
-    return {**content, "loss": loss_section_from_flags(loss)}
+    model = content.get("model")
+    branches = model.get("branches") if isinstance(model, dict) and "branches" in model else ("shared", "specific")
+    return {**content, "loss": loss_section_from_flags(loss, branches)}
 
 
 def saved_as_today(content, origin):

@@ -35,14 +35,17 @@ def saved_with_flags(loss):
     return all(key in loss for key in _SAVED_WITH_FLAGS)
 
 
-def loss_section_from_flags(loss):
+def loss_section_from_flags(loss, branches=("shared", "specific")):
     """The ``loss`` section (a new dict) that builds the objective the flag-style section ``loss``
-    (one for which ``saved_with_flags`` holds) built; its other keys are kept as they are."""
+    (one for which ``saved_with_flags`` holds) built on a network of ``branches`` (the saved
+    ``model.branches``); its other keys are kept as they are."""
     conventional_ib = loss["cib"]
     terms = {"cls": 1.0}
     if loss["metric"] != _NO_METRIC:
         terms["metric"] = loss["metric_weight"]
-    if not conventional_ib:
+    # DML was built only between a shared and a specific branch, so a network without both had
+    # none: left out, as the Table 3 rows of such networks now write their terms.
+    if not conventional_ib and {"shared", "specific"} <= set(branches):
         terms["dml"] = loss["dml_weight"]
     for name in ("vsd", "vcd", "vml"):
         if loss[name]:

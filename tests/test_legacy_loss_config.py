@@ -97,6 +97,29 @@ def test_an_old_run_resumes_evaluates_and_is_reused_by_the_ablation(tmp_path):
     assert differing_keys(training_settings(read_saved_config(saved_path)), training_settings(today)) == []
 
 
+# The loss section of a flag-era config.yaml of Table 3 row 1 (runs/study/row01, 2026-12-03):
+# E_S alone, so the DML weight it holds built nothing.
+ROW01_FLAG_ERA_LOSS = {
+    "label_smoothing": 0.1, "metric": "ranked_list", "metric_weight": 1.0, "rll_margin": 0.4, "rll_alpha": 1.2,
+    "rll_temperature": 10.0, "triplet_margin": 0.3, "dml_weight": 1.0, "beta": 2.0, "vsd": False, "vcd": False,
+    "vml": False, "detach_teacher": True, "cib": False, "cib_critic_hidden": 1609, "cib_weight": 2.0,
+    "cib_observation_grad": True}
+
+
+def test_an_old_run_of_a_network_without_dml_is_reused_by_the_ablation(tmp_path):
+    row = _read_yaml(os.path.join(REPO_ROOT, "configs", "ablation", "row01.yaml"))
+    preset = tmp_path / "row_preset.yaml"
+    preset.write_text(yaml.safe_dump({"base": os.path.join(REPO_ROOT, "configs", "demo.yaml"), "model": row["model"],
+                                      "loss": row["loss"]}))
+    today = load_config(["--config_path", str(preset), "--output_dir", "runs/row01_demo"]).to_dict()
+    saved = _read_fixture("legacy_run_config.yaml")
+    saved.update(model={**saved["model"], **row["model"]}, loss=ROW01_FLAG_ERA_LOSS, output_dir="runs/row01_demo")
+    saved_path = tmp_path / "config.yaml"
+    saved_path.write_text(yaml.safe_dump(saved, sort_keys=False))
+    assert list(read_saved_config(str(saved_path))["loss"]["terms"]) == ["cls", "metric"]
+    assert differing_keys(training_settings(read_saved_config(str(saved_path))), training_settings(today)) == []
+
+
 def test_a_preset_naming_only_some_flags_is_refused_with_the_new_spelling(tmp_path):
     preset = tmp_path / "old_preset.yaml"
     preset.write_text(f"base: {os.path.join(REPO_ROOT, 'configs', 'demo.yaml')}\nloss:\n  vsd: false\n  beta: 3.0\n")
