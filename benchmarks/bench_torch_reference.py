@@ -9,9 +9,13 @@ needs torch, which the project venv does not have:
 
     python -m venv /tmp/torchvenv && /tmp/torchvenv/bin/pip install torch==2.13.0 "numpy<2"
     /tmp/torchvenv/bin/python benchmarks/bench_torch_reference.py [--batch 8] [--height 256]
-        [--width 128] [--steps 5] [--warmup 2] [--num_classes 395] [--infer_batch 32]
+        [--width 128] [--steps 5] [--warmup 2] [--num_classes 395] [--infer_batch 32] [--compile]
 
 With ``--infer_batch`` > 0 it also times feature extraction (no gradients, eval mode).
+``--compile`` runs the model through ``torch.compile`` (default mode, inductor: its first
+call compiles, a minute or more on two cores; the optimizer step stays eager). ``--serve
+train`` or ``--serve infer`` serves the training step or the feature extraction (batch
+``--infer_batch``) as a paired-timing worker instead (benchmarks/paired.py).
 """
 
 import argparse
@@ -81,8 +85,8 @@ def median_seconds(call, steps, warmup):
     return statistics.median(times[warmup:])
 
 
-def serve(train_step):
-    """A paired-timing worker (benchmarks/paired.py): ready line, then one timed step per request."""
+def serve(step):
+    """A paired-timing worker (benchmarks/paired.py): ready line, then one timed ``step()`` per request."""
     from paired import READY_MARKER, STEP_MARKER
 
     print(READY_MARKER, flush=True)
@@ -90,7 +94,7 @@ def serve(train_step):
         if line.strip() != "step":
             break
         start = time.perf_counter()
-        train_step()
+        step()
         print(f"{STEP_MARKER}{time.perf_counter() - start}", flush=True)
 
 
@@ -103,17 +107,22 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--num_classes", type=int, default=395)
     parser.add_argument("--infer_batch", type=int, default=32, help="feature-extraction batch (0: skip)")
-    parser.add_argument("--serve", action="store_true",
-                        help="serve as a paired-timing worker (benchmarks/paired.py, bench_versus_torch.py)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model (inductor, default mode)")
+    parser.add_argument("--serve", choices=("train", "infer"),
+                        help="serve the training step or the feature extraction as a paired-timing worker "
+                             "(benchmarks/paired.py, bench_versus_torch.py)")
     args = parser.parse_args(argv)
     if torch is None:
         print("bench_torch_reference: PyTorch is not installed in this environment; skipped "
               "(see the docstring for a separate venv).")
         return None
 
+    if args.serve == "infer" and args.infer_batch < 1:
+        parser.error("--serve infer needs --infer_batch of at least 1")
     torch.manual_seed(0)
-    model = build_reference(args.num_classes)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=2.6e-4, weight_decay=5e-4)
+    eager_model = build_reference(args.num_classes)
+    model = torch.compile(eager_model) if args.compile else eager_model
+    optimizer = torch.optim.Adam([p for p in eager_model.parameters() if p.requires_grad], lr=2.6e-4, weight_decay=5e-4)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
     images = torch.randn(args.batch, 3, args.height, args.width)
     labels = torch.randint(0, args.num_classes, (args.batch,))
@@ -126,11 +135,21 @@ def main(argv=None):
         optimizer.step()
         return loss.item()
 
-    model.train()
+    def extract(batch):
+        with torch.no_grad():
+            return model(batch)[0].numpy()
+
     if args.serve:
-        serve(train_step)
+        model.train(args.serve == "train")
+        if args.serve == "train":
+            serve(train_step)
+        else:
+            batch = torch.randn(args.infer_batch, 3, args.height, args.width)
+            serve(lambda: extract(batch))
         return {}
-    print(f"PyTorch {torch.__version__} eager, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s), "
+    model.train()
+    mode = "torch.compile" if args.compile else "eager"
+    print(f"PyTorch {torch.__version__} {mode}, {torch.get_num_threads()} thread(s), {os.cpu_count()} CPU(s), "
           f"load average {os.getloadavg()[0]:.2f}")
     params = sum(p.numel() for p in model.parameters() if p.requires_grad) / 1e6
     train_s = median_seconds(train_step, args.steps, args.warmup)
@@ -140,12 +159,7 @@ def main(argv=None):
     if args.infer_batch:
         model.eval()
         batch = torch.randn(args.infer_batch, 3, args.height, args.width)
-
-        def extract():
-            with torch.no_grad():
-                return model(batch)[0].numpy()
-
-        infer_s = median_seconds(extract, args.steps, 1)
+        infer_s = median_seconds(lambda: extract(batch), args.steps, 1)
         print(f"inference (one encoder), batch {args.infer_batch}: {infer_s * 1e3:.0f} ms/batch, "
               f"{args.infer_batch / infer_s:.2f} images/s")
         result.update(infer_ms_per_batch=infer_s * 1e3, infer_images_per_s=args.infer_batch / infer_s)

@@ -126,8 +126,44 @@ def test_bench_train_paired_alternates_warm_workers(capsys):
 def test_bench_versus_torch_pairs_every_round():
     bench_versus_torch = load_script("bench_versus_torch")
     result = bench_versus_torch.main(["--torch_python", sys.executable, "--depth", "18", "--height", "32",
-                                      "--width", "16", "--rounds", "3", "--warmup", "1"])
-    assert len(result["pairs"]) == 3 and all(ms_s > 0 and torch_s > 0 for ms_s, torch_s in result["pairs"])
+                                      "--width", "16", "--rounds", "3", "--warmup", "1", "--train_batches", "4",
+                                      "--infer_batches", "2", "--torch_modes", "eager"])
+    training, extraction = result[("training step", 4)], result[("feature extraction", 2)]
+    assert sorted(training["times"]) == ["MindSpore graph", "PyTorch eager"]
+    assert sorted(extraction["times"]) == ["MindSpore MINDIR", "MindSpore graph", "PyTorch eager"]
+    assert all(len(seconds) == 3 and min(seconds) > 0 for seconds in extraction["times"].values())
+    assert set(extraction["ratios"]) == {("MindSpore graph", "PyTorch eager"), ("MindSpore MINDIR", "PyTorch eager")}
+
+
+@pytest.mark.parametrize("route", ["graph", "mindir"])
+def test_bench_infer_serves_one_timed_batch_per_request(route):
+    bench_infer = load_script("bench_infer")
+    args, overrides = bench_infer.parse_args(TOY + ["--batch", "2", "--serve", route, "--model.branches", "[shared]"])
+    replies = io.StringIO()
+    bench_infer.serve(args, overrides, commands=io.StringIO("step\nstep\nstop\nstep\n"), replies=replies)
+    lines = replies.getvalue().splitlines()
+    assert lines[0] == bench_infer.READY_MARKER
+    assert len(lines) == 3 and all(float(line[len(bench_infer.STEP_MARKER):]) > 0 for line in lines[1:])
+
+
+def test_resnet50_arithmetic_matches_the_published_count():
+    flops = load_script("resnet_flops")
+    # torchvision's ResNet-50 at 224 x 224: 4.09 G multiply-adds, of which the 2048 -> 1000 classifier 2.05 M
+    multiply_adds = flops.resnet50_forward_flops(224, 224, last_stride=2) / 2 + 2048 * 1000
+    assert multiply_adds == pytest.approx(4.09e9, rel=2e-3)
+    assert flops.resnet50_training_flops(256, 128) == 3 * flops.resnet50_forward_flops(256, 128)
+    # Last stride 1 keeps layer4's output at 16 x 8 = 128 positions instead of 8 x 4 = 32: every layer4
+    # convolution but the first block's input 1x1 (computed at 16 x 8 either way) runs at 96 more positions.
+    per_position = (512 * 512 * 9 + 512 * 2048 + 1024 * 2048) + 2 * (2048 * 512 + 512 * 512 * 9 + 512 * 2048)
+    extra = flops.resnet50_forward_flops(256, 128, last_stride=1) - flops.resnet50_forward_flops(256, 128, last_stride=2)
+    assert extra == 2 * 96 * per_position
+
+
+def test_peak_flops_measures_a_positive_rate(capsys):
+    peak = load_script("peak_flops")
+    results = peak.main(["--size", "256", "--repeats", "2"])
+    assert "numpy" in results and all(value > 0 for value in results.values())
+    assert f"{peak.PEAK_MARKER}numpy" in capsys.readouterr().out
 
 
 def test_bench_finite_check_times_each_check_in_every_round(capsys):

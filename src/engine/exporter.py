@@ -2,10 +2,14 @@
 
 Visible and infrared images take different routes through the network (E_V + E_S or
 E_I + E_S), so each modality is its own exported graph: ``<stem>_visible.mindir`` and
-``<stem>_infrared.mindir``. The batch dimension is dynamic (MINDIR) or fixed (ONNX).
+``<stem>_infrared.mindir``. The batch dimension is dynamic (MINDIR) or fixed (ONNX). By
+default every BatchNorm of the encoders is folded into the convolution before it
+(``src.models.batch_norm_folding``): the graph computes the same features to float32 rounding
+in fewer passes over the feature maps (docs/performance.md).
 """
 
 import os
+from contextlib import nullcontext
 
 import mindspore as ms
 import numpy as np
@@ -13,6 +17,7 @@ import numpy as np
 from src.config import ConfigError
 
 from src.datasets.records import INFRARED, VISIBLE
+from src.models.batch_norm_folding import batch_norms_folded
 from src.models.network import InferenceNetwork, build_network
 from src.models.pretrained import checkpoint_num_classes, load_network_checkpoint
 from src.options import Option, Options
@@ -33,14 +38,15 @@ EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
 
 
 def export_network(network, height, width, stem, file_format="MINDIR", modalities=(VISIBLE, INFRARED),
-                   onnx_batch_size=32):
+                   onnx_batch_size=32, fold_batch_norm=True):
     """Write one file per modality; returns {modality: path}.
 
     Args:
-        network: a trained VIReIDNetwork.
+        network: a trained VIReIDNetwork in inference mode; left as it was found.
         height, width: input image size in pixels. The batch size is dynamic in MINDIR;
             MindSpore exports ONNX only with fixed shapes, so ONNX gets ``onnx_batch_size``.
         stem: output path without the ``_<modality>.<ext>`` ending (folders are created).
+        fold_batch_norm: export the encoders with each BatchNorm folded into its convolution.
     """
     folder = os.path.dirname(os.path.abspath(stem))
     os.makedirs(folder, exist_ok=True)
@@ -56,10 +62,11 @@ def export_network(network, height, width, stem, file_format="MINDIR", modalitie
         if not os.path.isfile(temporary):
             raise RuntimeError(f"MindSpore reported no error but {temporary} was not written")
     written = {}
-    for modality in modalities:
-        cell = InferenceNetwork(network, modality)
-        written[modality] = write_atomically(f"{stem}_{modality}{extension}",
-                                             lambda temporary, cell=cell: export_to(cell, temporary))
+    with batch_norms_folded(network) if fold_batch_norm else nullcontext():
+        for modality in modalities:
+            cell = InferenceNetwork(network, modality)
+            written[modality] = write_atomically(f"{stem}_{modality}{extension}",
+                                                 lambda temporary, cell=cell: export_to(cell, temporary))
     return written
 
 
@@ -75,5 +82,5 @@ def export_from_config(cfg):
     if not os.path.isabs(stem) and not os.path.dirname(stem):
         stem = os.path.join(cfg.output_dir, stem)
     return export_network(network, cfg.data.height, cfg.data.width, stem, cfg.export.file_format, modalities,
-                          cfg.export.onnx_batch_size)
+                          cfg.export.onnx_batch_size, cfg.export.fold_batch_norm)
 

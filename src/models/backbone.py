@@ -55,6 +55,13 @@ class Backbone(nn.Cell):
     def construct(self, images):
         return ops.mean(self.feature_map(images), axis=(2, 3))
 
+    def convolution_batch_norm_pairs(self):
+        """Each convolution whose output goes straight into a BatchNorm and nowhere else, as
+        (owner cell, convolution key, BatchNorm key), a key being an attribute name or an index
+        of a SequentialCell; inference graphs fold each pair into one convolution
+        (``src.models.batch_norm_folding``). None by default: nothing is folded."""
+        return []
+
     def load_pretrained(self, path):
         """Loads the weights in checkpoint ``path`` into this encoder; returns a
         ``src.models.pretrained.LoadReport``. Refuses (typed error) a checkpoint that does not fit."""

@@ -104,6 +104,11 @@ class BasicBlock(nn.Cell):
         if stride != 1 or in_channels != out_channels:
             self.downsample = projection(in_channels, out_channels, stride, frozen, pointwise_grad)
 
+    def convolution_batch_norm_pairs(self):
+        """(self, "conv<i>", "bn<i>") for each layer, and the projection's (SequentialCell, 0, 1)."""
+        pairs = [(self, "conv1", "bn1"), (self, "conv2", "bn2")]
+        return pairs + ([(self.downsample, 0, 1)] if self.downsample is not None else [])
+
     def construct(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -129,6 +134,11 @@ class BottleneckBlock(nn.Cell):
         self.downsample = None
         if stride != 1 or in_channels != out_channels:
             self.downsample = projection(in_channels, out_channels, stride, frozen, pointwise_grad)
+
+    def convolution_batch_norm_pairs(self):
+        """(self, "conv<i>", "bn<i>") for each layer, and the projection's (SequentialCell, 0, 1)."""
+        pairs = [(self, "conv1", "bn1"), (self, "conv2", "bn2"), (self, "conv3", "bn3")]
+        return pairs + ([(self.downsample, 0, 1)] if self.downsample is not None else [])
 
     def construct(self, x):
         out = self.relu(self.bn1(self.conv1(x)))
@@ -225,6 +235,14 @@ class ResNetEncoder(Backbone):
         """(B, 3, H, W) -> last-stage map (B, output_dim, H', W')."""
         x = self.maxpool(_pad_with_zeros(self.relu(self.bn1(self.conv1(images)))))
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
+
+    def convolution_batch_norm_pairs(self):
+        """The stem's convolution and BatchNorm, then every block's pairs."""
+        pairs = [(self, "conv1", "bn1")]
+        for stage in (self.layer1, self.layer2, self.layer3, self.layer4):
+            for block in stage:
+                pairs += block.convolution_batch_norm_pairs()
+        return pairs
 
     def load_pretrained(self, path):
         """ImageNet ResNet weights of any naming ``src.models.pretrained`` knows."""
