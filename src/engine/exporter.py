@@ -32,6 +32,8 @@ EXPORT_OPTIONS = Options(
     Option("export.modality", "both",
            "route(s) to export: visible, infrared or both (one file each)", choices=("visible", "infrared", "both")),
     Option("export.onnx_batch_size", 32, "ONNX graphs cannot have a dynamic batch: their fixed batch size", minimum=1),
+    Option("export.fold_batch_norm", True,
+           "fold each BatchNorm into the convolution before it: same features to float32 rounding, faster on CPU"),
 )
 
 EXTENSIONS = {"MINDIR": ".mindir", "ONNX": ".onnx"}
